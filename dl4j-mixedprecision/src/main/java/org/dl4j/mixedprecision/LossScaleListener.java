@@ -1,0 +1,45 @@
+package org.dl4j.mixedprecision;
+
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reports the loss scaling of a mixed-precision network: logs every skipped step (with the parameters
+ * whose gradient overflowed) and every growth of the scale at INFO, and keeps the status after the
+ * last iteration readable with {@link #lastStatus()}.
+ *
+ * <p>{@link MixedPrecision#enable} adds one to the network's listeners; add it again if you replace
+ * them with {@code setListeners(...)}. Training does not depend on it: the scale is adapted by the
+ * {@link MixedPrecisionUpdater} whether or not this listener is attached. On a network that is not
+ * mixed precision it does nothing.
+ */
+public class LossScaleListener extends BaseTrainingListener {
+
+    private static final Logger log = LoggerFactory.getLogger(LossScaleListener.class);
+
+    private volatile LossScaleStatus lastStatus;
+
+    @Override
+    public void iterationDone(Model model, int iteration, int epoch) {
+        MixedPrecisionUpdater updater = MixedPrecision.updaterOf(model);
+        if (updater == null) {
+            return;
+        }
+        LossScaleStatus status = updater.status();
+        if (status.lastStepSkipped()) {
+            log.info("Iteration {}: step skipped, Inf/NaN gradient in {}; loss scale {} -> {}", iteration,
+                    status.overflowParameters(), status.lastStepScale(), status.scale());
+        } else if (status.scale() != status.lastStepScale()) {
+            log.info("Iteration {}: loss scale {} -> {} after a run of clean steps", iteration,
+                    status.lastStepScale(), status.scale());
+        }
+        lastStatus = status;
+    }
+
+    /** @return the loss scaling status after the last iteration seen, or null before the first */
+    public LossScaleStatus lastStatus() {
+        return lastStatus;
+    }
+}

@@ -1,0 +1,99 @@
+package org.dl4j.mixedprecision;
+
+/**
+ * The loss scale and its state machine, one per mixed-precision network.
+ *
+ * <p>Each training step ends with one call to {@link #update(boolean)} saying whether the step's
+ * gradients held an Inf or NaN. With {@link MixedPrecisionConfig.Scaling#DYNAMIC} scaling:
+ * <ul>
+ *   <li>an overflow multiplies the scale by the backoff factor (not below the minimum scale), counts
+ *       a skipped step and resets the count of clean steps;</li>
+ *   <li>a clean step counts one more clean step; when {@code growthInterval} clean steps occur
+ *       consecutively, the scale is multiplied by the growth factor (not above the maximum scale)
+ *       and the count restarts.</li>
+ * </ul>
+ * With static scaling or none, the scale never changes, but overflowing steps are still skipped
+ * and counted. The getters are safe to read from listeners; only the updater changes the state.
+ */
+public final class LossScaler {
+
+    private final MixedPrecisionConfig config;
+    private double scale;
+    private int cleanSteps;
+    private int consecutiveSkippedSteps;
+    private long skippedSteps;
+    private long overflowCount;
+
+    /** @param config the scaling settings; the scale starts at {@link MixedPrecisionConfig#initialScale()} */
+    public LossScaler(MixedPrecisionConfig config) {
+        this.config = config;
+        this.scale = config.initialScale();
+    }
+
+    /** @return the factor the loss gradient is multiplied by in the next step */
+    public double scale() {
+        return scale;
+    }
+
+    /** @return consecutive steps without overflow since the scale last changed or overflowed */
+    public int cleanSteps() {
+        return cleanSteps;
+    }
+
+    /** @return steps skipped in a row, up to and including the last step (0 if it was applied) */
+    public int consecutiveSkippedSteps() {
+        return consecutiveSkippedSteps;
+    }
+
+    /** @return steps skipped since training began */
+    public long skippedSteps() {
+        return skippedSteps;
+    }
+
+    /** @return gradient values found Inf or NaN since training began, over all skipped steps */
+    public long overflowCount() {
+        return overflowCount;
+    }
+
+    /** @return the configuration this scaler follows */
+    public MixedPrecisionConfig config() {
+        return config;
+    }
+
+    /**
+     * Records the outcome of one step and adapts the scale.
+     *
+     * @param nonFiniteValues how many gradient values were Inf or NaN; any positive number means the
+     *                        step was skipped
+     */
+    void update(long nonFiniteValues) {
+        boolean overflow = nonFiniteValues > 0;
+        if (overflow) {
+            overflowCount += nonFiniteValues;
+            skippedSteps++;
+            consecutiveSkippedSteps++;
+            cleanSteps = 0;
+            if (config.scaling() == MixedPrecisionConfig.Scaling.DYNAMIC) {
+                scale = Math.max(config.minScale(), scale * config.backoffFactor());
+            }
+            return;
+        }
+        consecutiveSkippedSteps = 0;
+        cleanSteps++;
+        if (config.scaling() == MixedPrecisionConfig.Scaling.DYNAMIC && cleanSteps >= config.growthInterval()) {
+            scale = Math.min(config.maxScale(), scale * config.growthFactor());
+            cleanSteps = 0;
+        }
+    }
+
+    /** @return true once more consecutive steps were skipped than the configuration tolerates */
+    boolean skipLimitExceeded() {
+        return consecutiveSkippedSteps > config.maxConsecutiveSkippedSteps();
+    }
+
+    @Override
+    public String toString() {
+        return "LossScaler(scale=" + scale + ", cleanSteps=" + cleanSteps + ", skippedSteps=" + skippedSteps
+                + ", consecutiveSkippedSteps=" + consecutiveSkippedSteps + ", overflowCount=" + overflowCount + ")";
+    }
+}

@@ -1,0 +1,129 @@
+package org.dl4j.mixedprecision;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Trainable;
+import org.deeplearning4j.nn.conf.layers.CenterLossOutputLayer;
+import org.deeplearning4j.nn.params.CenterLossParamInitializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+
+/**
+ * The FP32 master copy of a HALF network's parameters, with the FP32 gradient buffer the real DL4J
+ * updater works in.
+ *
+ * <p>All four arrays are flat views of whole networks, in DL4J's parameter order. Some "gradients" are
+ * direct updates that do not come from the loss (BatchNormalization's running mean and variance,
+ * CenterLossOutputLayer's centers): they are never divided by the loss scale.
+ */
+final class MasterWeights {
+
+    private final INDArray halfParams;
+    private final INDArray masterParams;
+    private final INDArray masterGradient;
+    private final List<INDArray> lossScaledGradients = new ArrayList<>();
+    private final List<String> parameterNames = new ArrayList<>();
+    private final List<INDArray> parameterGradients = new ArrayList<>();
+
+    /**
+     * @param layers         the master network's layers (or vertices) in parameter order
+     * @param layerNames     the name of each layer, used in DL4J's "name_param" gradient keys
+     * @param halfParams     the HALF network's flat parameters
+     * @param masterParams   the FP32 master network's flat parameters
+     * @param masterGradient the FP32 master network's flat gradient
+     */
+    MasterWeights(Trainable[] layers, String[] layerNames, INDArray halfParams, INDArray masterParams,
+                  INDArray masterGradient) {
+        this.halfParams = flat(halfParams);
+        this.masterParams = flat(masterParams);
+        this.masterGradient = flat(masterGradient);
+        long offset = 0;
+        long scaledStart = 0;
+        for (int i = 0; i < layers.length; i++) {
+            for (Map.Entry<String, INDArray> param : layers[i].paramTable(false).entrySet()) {
+                long end = offset + param.getValue().length();
+                parameterNames.add(layerNames[i] + "_" + param.getKey());
+                parameterGradients.add(range(offset, end));
+                if (!isLossDerived(layers[i], param.getKey())) {
+                    addLossScaledRange(scaledStart, offset);
+                    scaledStart = end;
+                }
+                offset = end;
+            }
+        }
+        addLossScaledRange(scaledStart, offset);
+        if (offset != this.masterParams.length() || offset != this.halfParams.length()) {
+            throw new IllegalStateException("Parameter count mismatch: layers hold " + offset + ", master network "
+                    + this.masterParams.length() + ", HALF network " + this.halfParams.length());
+        }
+    }
+
+    /**
+     * DL4J marks BatchNormalization's running statistics as "not divided by the minibatch size"; the
+     * centers of CenterLossOutputLayer are computed from the features alone but lack that mark.
+     *
+     * @return false for parameters whose gradient is a direct update, not a derivative of the loss
+     */
+    static boolean isLossDerived(Trainable layer, String param) {
+        if (!layer.updaterDivideByMinibatch(param)) {
+            return false;
+        }
+        return !(layer.getConfig() instanceof CenterLossOutputLayer && CenterLossParamInitializer.CENTER_KEY.equals(param));
+    }
+
+    /**
+     * Copies the HALF gradient into the FP32 buffer and divides its loss-derived part by the scale.
+     *
+     * @return how many gradient values are Inf or NaN; when positive, the buffer is not unscaled
+     */
+    long unscale(INDArray halfGradient, double scale) {
+        masterGradient.assign(flat(halfGradient));
+        // One reduction pass: finite FP16 values divided by any valid scale cannot sum to Inf in FP32.
+        if (!Double.isFinite(masterGradient.sumNumber().doubleValue())) {
+            return masterGradient.scan(Conditions.notFinite()).longValue();
+        }
+        if (scale != 1.0) {
+            for (INDArray gradient : lossScaledGradients) {
+                gradient.divi(scale);
+            }
+        }
+        return 0;
+    }
+
+    /** @return names ("layer_param") of the parameters whose gradient holds an Inf or NaN */
+    List<String> nonFiniteParameters() {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < parameterNames.size(); i++) {
+            if (parameterGradients.get(i).scan(Conditions.notFinite()).longValue() > 0) {
+                names.add(parameterNames.get(i));
+            }
+        }
+        return names;
+    }
+
+    /** Subtracts the update the FP32 updater left in the gradient buffer from the master parameters. */
+    void applyUpdate() {
+        masterParams.subi(masterGradient);
+    }
+
+    /** Refreshes the HALF parameters from the master. */
+    void copyToHalf() {
+        halfParams.assign(masterParams);
+    }
+
+    private void addLossScaledRange(long start, long end) {
+        if (end > start) {
+            lossScaledGradients.add(range(start, end));
+        }
+    }
+
+    private INDArray range(long start, long end) {
+        return masterGradient.get(NDArrayIndex.interval(start, end));
+    }
+
+    private static INDArray flat(INDArray array) {
+        return array.rank() == 1 ? array : array.reshape(array.length());
+    }
+}

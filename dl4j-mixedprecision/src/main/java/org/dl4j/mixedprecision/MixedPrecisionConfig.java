@@ -1,0 +1,251 @@
+package org.dl4j.mixedprecision;
+
+import java.util.Objects;
+
+/**
+ * Immutable settings of mixed-precision training: how the loss is scaled and when training gives up.
+ *
+ * <p>The defaults are those of PyTorch's {@code GradScaler}: dynamic scaling that starts at 65536
+ * (2<sup>16</sup>), doubles after 2000 consecutive steps without overflow, halves on every step whose
+ * gradients hold an Inf or NaN, and skips that step. In addition the scale is kept within
+ * [{@link #minScale()}, {@link #maxScale()}] (2<sup>-24</sup> and 2<sup>24</sup> by default), and
+ * training stops with an {@link IllegalStateException} once more than
+ * {@link #maxConsecutiveSkippedSteps()} (default 50) steps in a row have been skipped: at that point
+ * the data or the model is broken, and training nothing in silence helps nobody.
+ *
+ * <pre>{@code
+ * MixedPrecisionConfig config = MixedPrecisionConfig.builder()
+ *         .initialScale(1024)
+ *         .growthInterval(500)
+ *         .build();
+ * }</pre>
+ *
+ * Build one with {@link #builder()}; {@link #defaults()} gives the defaults.
+ */
+public final class MixedPrecisionConfig {
+
+    /** How the loss is scaled. */
+    public enum Scaling {
+        /** The scale adapts: backs off on overflow, grows after a run of clean steps. */
+        DYNAMIC,
+        /** The scale stays at its initial value; overflowing steps are still skipped. */
+        STATIC,
+        /** No scaling (a scale of 1); overflowing steps are still skipped. */
+        NONE
+    }
+
+    private static final MixedPrecisionConfig DEFAULTS = builder().build();
+
+    private final Scaling scaling;
+    private final double initialScale;
+    private final double growthFactor;
+    private final double backoffFactor;
+    private final int growthInterval;
+    private final double minScale;
+    private final double maxScale;
+    private final int maxConsecutiveSkippedSteps;
+
+    private MixedPrecisionConfig(Builder b) {
+        this.scaling = b.scaling;
+        this.initialScale = b.scaling == Scaling.NONE ? 1.0 : b.initialScale;
+        this.growthFactor = b.growthFactor;
+        this.backoffFactor = b.backoffFactor;
+        this.growthInterval = b.growthInterval;
+        this.minScale = b.minScale;
+        this.maxScale = b.maxScale;
+        this.maxConsecutiveSkippedSteps = b.maxConsecutiveSkippedSteps;
+    }
+
+    /** @return a builder holding the defaults */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the default configuration (PyTorch GradScaler's defaults) */
+    public static MixedPrecisionConfig defaults() {
+        return DEFAULTS;
+    }
+
+    /** @return how the loss is scaled */
+    public Scaling scaling() {
+        return scaling;
+    }
+
+    /** @return the scale of the first step (1 when scaling is {@link Scaling#NONE}) */
+    public double initialScale() {
+        return initialScale;
+    }
+
+    /** @return the factor the scale grows by after {@link #growthInterval()} clean steps */
+    public double growthFactor() {
+        return growthFactor;
+    }
+
+    /** @return the factor the scale is multiplied by after an overflow */
+    public double backoffFactor() {
+        return backoffFactor;
+    }
+
+    /** @return the number of consecutive steps without overflow after which the scale grows */
+    public int growthInterval() {
+        return growthInterval;
+    }
+
+    /** @return the smallest scale dynamic scaling goes down to */
+    public double minScale() {
+        return minScale;
+    }
+
+    /** @return the largest scale dynamic scaling goes up to */
+    public double maxScale() {
+        return maxScale;
+    }
+
+    /** @return how many consecutive skipped steps are tolerated before training stops with an error */
+    public int maxConsecutiveSkippedSteps() {
+        return maxConsecutiveSkippedSteps;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof MixedPrecisionConfig)) {
+            return false;
+        }
+        MixedPrecisionConfig c = (MixedPrecisionConfig) o;
+        return scaling == c.scaling && initialScale == c.initialScale && growthFactor == c.growthFactor
+                && backoffFactor == c.backoffFactor && growthInterval == c.growthInterval
+                && minScale == c.minScale && maxScale == c.maxScale
+                && maxConsecutiveSkippedSteps == c.maxConsecutiveSkippedSteps;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(scaling, initialScale, growthFactor, backoffFactor, growthInterval, minScale, maxScale,
+                maxConsecutiveSkippedSteps);
+    }
+
+    @Override
+    public String toString() {
+        return "MixedPrecisionConfig(scaling=" + scaling + ", initialScale=" + initialScale
+                + ", growthFactor=" + growthFactor + ", backoffFactor=" + backoffFactor
+                + ", growthInterval=" + growthInterval + ", minScale=" + minScale + ", maxScale=" + maxScale
+                + ", maxConsecutiveSkippedSteps=" + maxConsecutiveSkippedSteps + ")";
+    }
+
+    /**
+     * Builds a {@link MixedPrecisionConfig}. Every setter checks its value and says how to fix a bad
+     * one; {@link #build()} checks the combination.
+     */
+    public static final class Builder {
+        private Scaling scaling = Scaling.DYNAMIC;
+        private double initialScale = 65536.0;
+        private double growthFactor = 2.0;
+        private double backoffFactor = 0.5;
+        private int growthInterval = 2000;
+        private double minScale = 0x1p-24;
+        private double maxScale = 0x1p24;
+        private int maxConsecutiveSkippedSteps = 50;
+
+        private Builder() {
+        }
+
+        /** @param scale the scale of the first step, {@code > 0} (default 65536) */
+        public Builder initialScale(double scale) {
+            this.initialScale = positive("initialScale", scale, "a power of two such as 65536");
+            return this;
+        }
+
+        /** @param factor the growth factor, {@code > 1} (default 2) */
+        public Builder growthFactor(double factor) {
+            if (!(factor > 1.0) || Double.isInfinite(factor)) {
+                throw new IllegalArgumentException("growthFactor must be a finite number > 1, got " + factor
+                        + ": use 2 (the default), or staticScale(...) for a scale that never grows");
+            }
+            this.growthFactor = factor;
+            return this;
+        }
+
+        /** @param factor the backoff factor, strictly between 0 and 1 (default 0.5) */
+        public Builder backoffFactor(double factor) {
+            if (!(factor > 0.0 && factor < 1.0)) {
+                throw new IllegalArgumentException("backoffFactor must be strictly between 0 and 1, got " + factor
+                        + ": use 0.5 (the default)");
+            }
+            this.backoffFactor = factor;
+            return this;
+        }
+
+        /** @param steps consecutive clean steps before the scale grows, {@code >= 1} (default 2000) */
+        public Builder growthInterval(int steps) {
+            if (steps < 1) {
+                throw new IllegalArgumentException("growthInterval must be >= 1, got " + steps
+                        + ": use 2000 (the default) or another positive number of steps");
+            }
+            this.growthInterval = steps;
+            return this;
+        }
+
+        /** @param scale the smallest scale, {@code > 0} (default 2^-24) */
+        public Builder minScale(double scale) {
+            this.minScale = positive("minScale", scale, "a power of two such as 1");
+            return this;
+        }
+
+        /** @param scale the largest scale, {@code > 0} (default 2^24) */
+        public Builder maxScale(double scale) {
+            this.maxScale = positive("maxScale", scale, "a power of two such as 16777216");
+            return this;
+        }
+
+        /**
+         * A fixed scale: it never grows nor backs off; steps with Inf/NaN gradients are still skipped.
+         *
+         * @param scale the scale, {@code > 0}
+         */
+        public Builder staticScale(double scale) {
+            this.initialScale = positive("staticScale", scale, "a power of two such as 128");
+            this.scaling = Scaling.STATIC;
+            return this;
+        }
+
+        /** No loss scaling (scale 1); steps with Inf/NaN gradients are still skipped. */
+        public Builder noScaling() {
+            this.scaling = Scaling.NONE;
+            return this;
+        }
+
+        /** @param steps consecutive skipped steps tolerated before training stops, {@code >= 1} (default 50) */
+        public Builder maxConsecutiveSkippedSteps(int steps) {
+            if (steps < 1) {
+                throw new IllegalArgumentException("maxConsecutiveSkippedSteps must be >= 1, got " + steps
+                        + ": use 50 (the default) or another positive number of steps");
+            }
+            this.maxConsecutiveSkippedSteps = steps;
+            return this;
+        }
+
+        /** @return the configuration */
+        public MixedPrecisionConfig build() {
+            if (minScale > maxScale) {
+                throw new IllegalArgumentException("minScale (" + minScale + ") is larger than maxScale (" + maxScale
+                        + "): set minScale <= maxScale");
+            }
+            if (scaling == Scaling.DYNAMIC && (initialScale < minScale || initialScale > maxScale)) {
+                throw new IllegalArgumentException("initialScale (" + initialScale + ") is outside [minScale, maxScale] = ["
+                        + minScale + ", " + maxScale + "]: move initialScale into that range or widen it");
+            }
+            return new MixedPrecisionConfig(this);
+        }
+
+        private static double positive(String name, double value, String suggestion) {
+            if (!(value > 0.0) || Double.isInfinite(value)) {
+                throw new IllegalArgumentException(name + " must be a finite number > 0, got " + value + ": use "
+                        + suggestion);
+            }
+            return value;
+        }
+    }
+}

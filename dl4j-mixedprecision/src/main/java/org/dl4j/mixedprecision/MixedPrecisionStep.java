@@ -1,0 +1,71 @@
+package org.dl4j.mixedprecision;
+
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One optimizer step of a mixed-precision network, the same for every network kind: unscale the HALF
+ * gradient into FP32, skip the step on Inf/NaN or run the FP32 updater on the master weights, refresh
+ * the HALF parameters, then adapt the loss scale and hand it to the loss functions.
+ */
+final class MixedPrecisionStep {
+
+    /** The network-specific part of a step, run on the FP32 master network. */
+    interface MasterUpdate {
+        /** Turns the FP32 gradient buffer into the update, with the master network's own DL4J updater. */
+        void computeUpdate();
+
+        /** Applies the master network's parameter constraints to the master parameters. */
+        void applyConstraints();
+    }
+
+    private final MasterWeights weights;
+    private final LossScaler scaler;
+    private final List<ScaledLossFunction> losses;
+    private List<String> overflowParameters = List.of();
+    private double lastStepScale;
+
+    MixedPrecisionStep(MasterWeights weights, LossScaler scaler, List<ScaledLossFunction> losses) {
+        this.weights = weights;
+        this.scaler = scaler;
+        this.losses = List.copyOf(losses);
+        this.lastStepScale = scaler.scale();
+        losses.forEach(loss -> loss.setScale(scaler.scale()));
+    }
+
+    /**
+     * @param halfGradient the HALF network's flat, loss-scaled gradient
+     * @param update       runs the FP32 updater and constraints on the master network
+     * @throws IllegalStateException when more consecutive steps were skipped than configured
+     */
+    void run(INDArray halfGradient, MasterUpdate update) {
+        lastStepScale = scaler.scale();
+        long nonFinite = weights.unscale(halfGradient, lastStepScale);
+        if (nonFinite == 0) {
+            update.computeUpdate();
+            weights.applyUpdate();
+            update.applyConstraints();
+            weights.copyToHalf();
+        } else {
+            overflowParameters = weights.nonFiniteParameters();
+        }
+        scaler.update(nonFinite);
+        for (ScaledLossFunction loss : losses) {
+            loss.setScale(scaler.scale());
+        }
+        if (scaler.skipLimitExceeded()) {
+            throw new IllegalStateException("Mixed precision: " + scaler.consecutiveSkippedSteps()
+                    + " consecutive training steps were skipped because their gradients held Inf or NaN values (in "
+                    + String.join(", ", overflowParameters) + "; loss scale now " + scaler.scale()
+                    + "). The master weights are untouched, but the data or the model is broken: check the features"
+                    + " and labels for NaN/Inf, lower the learning rate, or raise maxConsecutiveSkippedSteps (now "
+                    + scaler.config().maxConsecutiveSkippedSteps() + ") in MixedPrecisionConfig.");
+        }
+    }
+
+    /** @return a snapshot of the scaler and of the last overflow */
+    LossScaleStatus status() {
+        return new LossScaleStatus(scaler.scale(), lastStepScale, scaler.cleanSteps(), scaler.skippedSteps(),
+                scaler.consecutiveSkippedSteps(), scaler.overflowCount(), overflowParameters);
+    }
+}

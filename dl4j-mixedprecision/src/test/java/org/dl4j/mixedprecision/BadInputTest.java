@@ -1,0 +1,137 @@
+package org.dl4j.mixedprecision;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.deeplearning4j.nn.api.OptimizationAlgorithm;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.objdetect.Yolo2OutputLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.Sgd;
+
+class BadInputTest {
+
+    @Test
+    void uninitializedNetworkIsRejected() {
+        MultiLayerNetwork net = new MultiLayerNetwork(TestNets.mlp(new Adam(1e-3), 1));
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enable(net)),
+                "not initialized", "call network.init()");
+    }
+
+    @Test
+    void halfNetworkIsRejected() {
+        MultiLayerNetwork half = TestNets.init(TestNets.mlp(new Adam(1e-3), 1)).convertDataType(DataType.HALF);
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enable(half)),
+                "already HALF", "Pass the FP32 network");
+        MultiLayerNetwork mixed = MixedPrecision.enable(TestNets.init(TestNets.mlp(new Adam(1e-3), 1)));
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enable(mixed)),
+                "already HALF and mixed precision", "call it once");
+    }
+
+    @Test
+    void doubleNetworkIsRejected() {
+        MultiLayerNetwork fp64 = TestNets.init(TestNets.mlp(new Adam(1e-3), 1)).convertDataType(DataType.DOUBLE);
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enable(fp64)),
+                "DOUBLE", "convertDataType(DataType.FLOAT)");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = OptimizationAlgorithm.class, names = {"LBFGS", "CONJUGATE_GRADIENT", "LINE_GRADIENT_DESCENT"})
+    void lineSearchOptimizersAreRejected(OptimizationAlgorithm algorithm) {
+        MultiLayerConfiguration conf = TestNets.mlp(new Sgd(0.1), 1);
+        conf.getConfs().forEach(c -> c.setOptimizationAlgo(algorithm));
+        MultiLayerNetwork net = TestNets.init(conf);
+        assertEquals(algorithm, net.conf().getOptimizationAlgo());
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enable(net)),
+                algorithm.name(), "STOCHASTIC_GRADIENT_DESCENT");
+    }
+
+    @Test
+    void outputLayerWithoutLossFunctionIsRejectedByName() {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).list()
+                .layer(new ConvolutionLayer.Builder(1, 1).nOut(10).build())
+                .layer(new Yolo2OutputLayer.Builder().boundingBoxPriors(Nd4j.create(new double[][] {{1, 1}})).build())
+                .setInputType(InputType.convolutional(4, 4, 3))
+                .build();
+        MultiLayerNetwork net = TestNets.init(conf);
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enable(net)),
+                "Layer 1 (Yolo2OutputLayer)", "without an ILossFunction");
+    }
+
+    @Test
+    void invalidSystemPropertyIsRejected() {
+        System.setProperty(MixedPrecision.ENABLED_PROPERTY, "maybe");
+        try {
+            MultiLayerNetwork net = TestNets.init(TestNets.mlp(new Adam(1e-3), 1));
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enable(net)),
+                    MixedPrecision.ENABLED_PROPERTY, "\"maybe\"");
+        } finally {
+            System.clearProperty(MixedPrecision.ENABLED_PROPERTY);
+        }
+    }
+
+    @Test
+    void systemPropertyTurnsMixedPrecisionOff() {
+        System.setProperty(MixedPrecision.ENABLED_PROPERTY, "false");
+        try {
+            MultiLayerNetwork net = TestNets.init(TestNets.mlp(new Adam(1e-3), 1));
+            assertSame(net, MixedPrecision.enable(net));
+            assertEquals(DataType.FLOAT, net.params().dataType());
+        } finally {
+            System.clearProperty(MixedPrecision.ENABLED_PROPERTY);
+        }
+    }
+
+    @Test
+    void nanFeaturesSkipStepsNeverTouchTheWeightsThenStopTraining() {
+        MultiLayerNetwork mixed = MixedPrecision.enable(TestNets.init(TestNets.mlp(new Adam(1e-2), 1)),
+                MixedPrecisionConfig.builder().initialScale(1024).maxConsecutiveSkippedSteps(3).build());
+        DataSet clean = TestNets.blobs(32, 5);
+        mixed.fit(clean);
+        assertEquals(0, MixedPrecision.status(mixed).skippedSteps());
+        DataSet poisoned = clean.copy();
+        poisoned.getFeatures().putScalar(4, 2, Double.NaN);
+        float[] halfBefore = TestNets.values(mixed.params());
+        float[] masterBefore = TestNets.values(MixedPrecision.updaterOf(mixed).master().params());
+
+        for (int i = 0; i < 3; i++) {
+            mixed.fit(poisoned);
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> mixed.fit(poisoned));
+        assertMessage(e, "4 consecutive training steps were skipped", "Inf or NaN", "0_W",
+                "check the features and labels", "maxConsecutiveSkippedSteps (now 3)");
+        assertArrayEquals(halfBefore, TestNets.values(mixed.params()));
+        assertArrayEquals(masterBefore, TestNets.values(MixedPrecision.updaterOf(mixed).master().params()));
+        assertEquals(4, MixedPrecision.status(mixed).skippedSteps());
+
+        mixed.fit(clean);
+        assertEquals(0, MixedPrecision.status(mixed).consecutiveSkippedSteps(), "clean data trains again");
+    }
+
+    @Test
+    void statusOfAPlainNetworkIsRejected() {
+        MultiLayerNetwork net = TestNets.init(TestNets.mlp(new Adam(1e-3), 1));
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.status(net)),
+                "Not a mixed-precision network", "MixedPrecision.enable");
+    }
+
+    private static void assertMessage(Exception e, String... fragments) {
+        for (String fragment : fragments) {
+            assertTrue(e.getMessage().contains(fragment), () -> "'" + e.getMessage() + "' should contain '" + fragment + "'");
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package org.dl4j.mixedprecision;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class LossScalerTest {
+
+    private static LossScaler dynamic(int growthInterval) {
+        return new LossScaler(MixedPrecisionConfig.builder().initialScale(1024).growthInterval(growthInterval).build());
+    }
+
+    @Test
+    void growsAfterExactlyTheIntervalOfCleanSteps() {
+        LossScaler scaler = dynamic(3);
+        scaler.update(0);
+        scaler.update(0);
+        assertEquals(1024, scaler.scale());
+        assertEquals(2, scaler.cleanSteps());
+        scaler.update(0);
+        assertEquals(2048, scaler.scale());
+        assertEquals(0, scaler.cleanSteps());
+        scaler.update(0);
+        scaler.update(0);
+        scaler.update(0);
+        assertEquals(4096, scaler.scale());
+    }
+
+    @Test
+    void overflowBacksOffSkipsAndResetsTheCleanStepCount() {
+        LossScaler scaler = dynamic(3);
+        scaler.update(0);
+        scaler.update(0);
+        scaler.update(7);
+        assertEquals(512, scaler.scale());
+        assertEquals(0, scaler.cleanSteps());
+        assertEquals(1, scaler.skippedSteps());
+        assertEquals(1, scaler.consecutiveSkippedSteps());
+        assertEquals(7, scaler.overflowCount());
+        // Two clean steps after the overflow are not enough to grow: the count restarted.
+        scaler.update(0);
+        scaler.update(0);
+        assertEquals(512, scaler.scale());
+        assertEquals(0, scaler.consecutiveSkippedSteps());
+        scaler.update(0);
+        assertEquals(1024, scaler.scale());
+        assertEquals(1, scaler.skippedSteps());
+    }
+
+    @Test
+    void defaultsArePyTorchGradScalers() {
+        LossScaler scaler = new LossScaler(MixedPrecisionConfig.defaults());
+        assertEquals(65536, scaler.scale());
+        for (int i = 0; i < 1999; i++) {
+            scaler.update(0);
+        }
+        assertEquals(65536, scaler.scale());
+        scaler.update(0);
+        assertEquals(131072, scaler.scale());
+        scaler.update(1);
+        assertEquals(65536, scaler.scale());
+    }
+
+    @Test
+    void scaleStaysWithinItsBounds() {
+        LossScaler scaler = new LossScaler(MixedPrecisionConfig.builder()
+                .initialScale(4).minScale(1).maxScale(8).growthInterval(1).build());
+        scaler.update(0);
+        assertEquals(8, scaler.scale());
+        scaler.update(0);
+        assertEquals(8, scaler.scale());
+        scaler.update(1);
+        scaler.update(1);
+        scaler.update(1);
+        assertEquals(1, scaler.scale());
+        scaler.update(1);
+        assertEquals(1, scaler.scale());
+        assertEquals(4, scaler.consecutiveSkippedSteps());
+    }
+
+    @Test
+    void staticAndNoScalingKeepTheScaleButStillCountSkips() {
+        LossScaler fixed = new LossScaler(MixedPrecisionConfig.builder().staticScale(128).growthInterval(1).build());
+        fixed.update(0);
+        fixed.update(3);
+        assertEquals(128, fixed.scale());
+        assertEquals(1, fixed.skippedSteps());
+
+        LossScaler none = new LossScaler(MixedPrecisionConfig.builder().noScaling().build());
+        assertEquals(1, none.scale());
+        none.update(2);
+        assertEquals(1, none.scale());
+        assertEquals(1, none.skippedSteps());
+    }
+
+    @Test
+    void skipLimitIsExceededOnlyAfterMoreConsecutiveSkipsThanTolerated() {
+        LossScaler scaler = new LossScaler(MixedPrecisionConfig.builder().maxConsecutiveSkippedSteps(2).build());
+        scaler.update(1);
+        scaler.update(1);
+        assertFalse(scaler.skipLimitExceeded());
+        scaler.update(1);
+        assertTrue(scaler.skipLimitExceeded());
+        scaler.update(0);
+        assertFalse(scaler.skipLimitExceeded());
+    }
+}
