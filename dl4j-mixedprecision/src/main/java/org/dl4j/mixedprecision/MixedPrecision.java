@@ -107,12 +107,18 @@ public final class MixedPrecision {
      * @throws IllegalArgumentException if the model is not a mixed-precision network
      */
     public static LossScaleStatus status(Model model) {
-        MixedPrecisionUpdater updater = updaterOf(model);
-        if (updater == null) {
-            throw new IllegalArgumentException("Not a mixed-precision network: " + describe(model)
-                    + ". Create one with MixedPrecision.enable(network)");
-        }
-        return updater.status();
+        return requireMixedPrecision(model).status();
+    }
+
+    /**
+     * The FP32 master copy of a mixed-precision network: its parameters receive the updates and its
+     * updater holds the FP32 state. Use it to read (evaluate in FP32, count memory, export); fitting it
+     * directly would leave the HALF network behind.
+     *
+     * @throws IllegalArgumentException if the network is not a mixed-precision network
+     */
+    public static MultiLayerNetwork master(MultiLayerNetwork network) {
+        return requireMixedPrecision(network).master();
     }
 
     /** @return true if the model is a network returned by {@link #enable} */
@@ -130,6 +136,15 @@ public final class MixedPrecision {
         }
         throw new IllegalArgumentException("System property " + ENABLED_PROPERTY + " must be true or false, got \""
                 + value + "\"");
+    }
+
+    private static MixedPrecisionUpdater requireMixedPrecision(Model model) {
+        MixedPrecisionUpdater updater = updaterOf(model);
+        if (updater == null) {
+            throw new IllegalArgumentException("Not a mixed-precision network: " + describe(model)
+                    + ". Create one with MixedPrecision.enable(network)");
+        }
+        return updater;
     }
 
     static MixedPrecisionUpdater updaterOf(Model model) {

@@ -180,11 +180,7 @@ public final class MixedPrecisionConfig {
 
         /** @param steps consecutive clean steps before the scale grows, {@code >= 1} (default 2000) */
         public Builder growthInterval(int steps) {
-            if (steps < 1) {
-                throw new IllegalArgumentException("growthInterval must be >= 1, got " + steps
-                        + ": use 2000 (the default) or another positive number of steps");
-            }
-            this.growthInterval = steps;
+            this.growthInterval = atLeastOne("growthInterval", steps, 2000);
             return this;
         }
 
@@ -219,11 +215,7 @@ public final class MixedPrecisionConfig {
 
         /** @param steps consecutive skipped steps tolerated before training stops, {@code >= 1} (default 50) */
         public Builder maxConsecutiveSkippedSteps(int steps) {
-            if (steps < 1) {
-                throw new IllegalArgumentException("maxConsecutiveSkippedSteps must be >= 1, got " + steps
-                        + ": use 50 (the default) or another positive number of steps");
-            }
-            this.maxConsecutiveSkippedSteps = steps;
+            this.maxConsecutiveSkippedSteps = atLeastOne("maxConsecutiveSkippedSteps", steps, 50);
             return this;
         }
 
@@ -238,6 +230,14 @@ public final class MixedPrecisionConfig {
                         + minScale + ", " + maxScale + "]: move initialScale into that range or widen it");
             }
             return new MixedPrecisionConfig(this);
+        }
+
+        private static int atLeastOne(String name, int steps, int defaultSteps) {
+            if (steps < 1) {
+                throw new IllegalArgumentException(name + " must be >= 1, got " + steps + ": use " + defaultSteps
+                        + " (the default) or another positive number of steps");
+            }
+            return steps;
         }
 
         private static double positive(String name, double value, String suggestion) {

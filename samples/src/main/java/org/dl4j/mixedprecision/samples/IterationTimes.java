@@ -1,0 +1,46 @@
+package org.dl4j.mixedprecision.samples;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+
+/**
+ * Records the wall-clock time between consecutive iterations and the score of each, for a median time
+ * per iteration and a loss curve.
+ */
+public final class IterationTimes extends BaseTrainingListener {
+
+    private final List<Long> nanos = new ArrayList<>();
+    private final List<Double> scores = new ArrayList<>();
+    private long last = System.nanoTime();
+
+    @Override
+    public void iterationDone(Model model, int iteration, int epoch) {
+        long now = System.nanoTime();
+        nanos.add(now - last);
+        scores.add(model.score());
+        last = now;
+    }
+
+    /** Starts timing now (call right before fit, so set-up is not counted in the first iteration). */
+    public void start() {
+        last = System.nanoTime();
+    }
+
+    /** @return the median milliseconds per iteration, the first one (warm-up) excluded when there are more */
+    public double medianMillis() {
+        List<Long> sorted = new ArrayList<>(nanos.size() > 1 ? nanos.subList(1, nanos.size()) : nanos);
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        Collections.sort(sorted);
+        return sorted.get(sorted.size() / 2) / 1e6;
+    }
+
+    /** @return the score of every iteration, in order */
+    public List<Double> scores() {
+        return Collections.unmodifiableList(scores);
+    }
+}
