@@ -23,7 +23,7 @@ public class LossScaleListener extends BaseTrainingListener {
 
     @Override
     public void iterationDone(Model model, int iteration, int epoch) {
-        MixedPrecisionUpdater updater = MixedPrecision.updaterOf(model);
+        MasterUpdater updater = MixedPrecision.updaterOf(model);
         if (updater == null) {
             return;
         }

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.conf.layers.CenterLossOutputLayer;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.params.CenterLossParamInitializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -26,26 +28,31 @@ final class MasterWeights {
     private final List<INDArray> lossScaledGradients = new ArrayList<>();
     private final List<String> parameterNames = new ArrayList<>();
     private final List<INDArray> parameterGradients = new ArrayList<>();
+    private final DefaultGradient gradient;
 
     /**
      * @param layers         the master network's layers (or vertices) in parameter order
      * @param layerNames     the name of each layer, used in DL4J's "name_param" gradient keys
      * @param halfParams     the HALF network's flat parameters
      * @param masterParams   the FP32 master network's flat parameters
-     * @param masterGradient the FP32 master network's flat gradient
+     * @param masterGradient the FP32 master network's flat gradient array (the object its updater uses)
      */
     MasterWeights(Trainable[] layers, String[] layerNames, INDArray halfParams, INDArray masterParams,
                   INDArray masterGradient) {
         this.halfParams = flat(halfParams);
         this.masterParams = flat(masterParams);
         this.masterGradient = flat(masterGradient);
+        this.gradient = new DefaultGradient(masterGradient);
         long offset = 0;
         long scaledStart = 0;
         for (int i = 0; i < layers.length; i++) {
             for (Map.Entry<String, INDArray> param : layers[i].paramTable(false).entrySet()) {
                 long end = offset + param.getValue().length();
-                parameterNames.add(layerNames[i] + "_" + param.getKey());
-                parameterGradients.add(range(offset, end));
+                String name = layerNames[i] + "_" + param.getKey();
+                INDArray view = range(offset, end);
+                parameterNames.add(name);
+                parameterGradients.add(view);
+                gradient.setGradientFor(name, view);
                 if (!isLossDerived(layers[i], param.getKey())) {
                     addLossScaledRange(scaledStart, offset);
                     scaledStart = end;
@@ -90,6 +97,14 @@ final class MasterWeights {
             }
         }
         return 0;
+    }
+
+    /**
+     * @return the FP32 gradient buffer as a DL4J gradient, with one entry per parameter
+     *         ("layer_param"), for the master network's own updater
+     */
+    Gradient gradient() {
+        return gradient;
     }
 
     /** @return names ("layer_param") of the parameters whose gradient holds an Inf or NaN */

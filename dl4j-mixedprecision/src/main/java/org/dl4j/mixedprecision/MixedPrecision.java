@@ -1,17 +1,23 @@
 package org.dl4j.mixedprecision;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.OptimizationAlgorithm;
 import org.deeplearning4j.nn.api.Updater;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.ConvexOptimizer;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,26 +25,26 @@ import org.slf4j.LoggerFactory;
  * Turns an FP32 DL4J network into a mixed-precision one: the one line a DL4J program adds.
  *
  * <pre>{@code
- * MultiLayerNetwork net = new MultiLayerNetwork(conf);
+ * MultiLayerNetwork net = new MultiLayerNetwork(conf);   // or a ComputationGraph
  * net.init();
- * net = MixedPrecision.enable(net);          // the one line
+ * net = MixedPrecision.enable(net);                     // the one line
  * net.setListeners(new ScoreIterationListener(10), new LossScaleListener());
  * net.fit(trainIterator, 5);
  * }</pre>
  *
- * <p>Like DL4J's {@code convertDataType}, {@link #enable} returns a new network; the one passed in is
+ * <p>Like DL4J's {@code convertDataType}, {@code enable} returns a new network; the one passed in is
  * left as it was. The new network's parameters, activations and gradients are HALF. An FP32 master
- * copy of the parameters and the FP32 state of the network's own updater live in its
- * {@link MixedPrecisionUpdater}; the loss of every output layer is computed in FP32 and its gradient
- * multiplied by a dynamic loss scale (see {@link MixedPrecisionConfig}). Training goes through the
- * usual {@code fit(...)} methods, listeners and early stopping.
+ * copy of the network (see {@link #master(MultiLayerNetwork)}) receives the updates through its own
+ * DL4J updater, whose state is FP32; the loss of every output layer is computed in FP32 and its
+ * gradient multiplied by a dynamic loss scale (see {@link MixedPrecisionConfig}). Training goes through
+ * the usual {@code fit(...)} methods, listeners and early stopping.
  *
  * <p>Setting the system property {@value #ENABLED_PROPERTY} to {@code false} turns mixed precision off
- * without a code change: {@link #enable} then returns the network it was given, unchanged.
+ * without a code change: {@code enable} then returns the network it was given, unchanged.
  */
 public final class MixedPrecision {
 
-    /** System property that, set to {@code false}, makes {@link #enable} a pass-through. */
+    /** System property that, set to {@code false}, makes {@code enable} a pass-through. */
     public static final String ENABLED_PROPERTY = "dl4j.mixedprecision.enabled";
 
     private static final Logger log = LoggerFactory.getLogger(MixedPrecision.class);
@@ -64,41 +70,66 @@ public final class MixedPrecision {
      * @param config  the loss scaling settings
      * @return the mixed-precision network, or {@code network} itself if {@value #ENABLED_PROPERTY} is false
      * @throws IllegalArgumentException if the network is not initialized, not FP32, uses a line-search
-     *                                  optimizer, or ends in an output layer without an {@code ILossFunction}
+     *                                  optimizer, or has an output layer whose loss cannot be scaled
      */
     public static MultiLayerNetwork enable(MultiLayerNetwork network, MixedPrecisionConfig config) {
-        if (network == null || config == null) {
-            throw new IllegalArgumentException("network and config must not be null");
-        }
-        if (!isEnabledBySystemProperty()) {
-            log.info("Mixed precision is off (-D{}=false): training in {}", ENABLED_PROPERTY,
-                    network.isInitCalled() ? network.params().dataType() : "the network's data type");
+        if (!shouldEnable(network, config)) {
             return network;
         }
-        checkSupported(network);
-
+        checkSupported(network.isInitCalled() ? network.params() : null, network.conf(), network.getLayers());
         MultiLayerNetwork master = network.clone();
         MultiLayerConfiguration halfConf = MultiLayerConfiguration.fromJson(master.getLayerWiseConfigurations().toJson());
         halfConf.setDataType(DataType.HALF);
-        for (NeuralNetConfiguration layerConf : halfConf.getConfs()) {
-            // Constraints act on the FP32 master only; the HALF parameters are copied from it.
-            layerConf.getLayer().setConstraints(null);
-        }
         LossScaler scaler = new LossScaler(config);
-        List<ScaledLossFunction> losses = LossLayers.wrapAll(halfConf.getConfs(), scaler.scale());
+        List<ScaledLossFunction> losses = prepareHalfLayers(halfConf.getConfs(), scaler);
 
         MultiLayerNetwork half = new MultiLayerNetwork(halfConf);
         half.init(master.params().castTo(DataType.HALF), false);
         half.initGradientsView();
         master.initGradientsView();
-
         half.setUpdater(new MixedPrecisionUpdater(master, half, scaler, losses));
-        NoOpStepFunction.installIn(half.getOptimizer());
-        List<TrainingListener> listeners = new ArrayList<>(network.getListeners());
-        listeners.add(new LossScaleListener());
-        half.setListeners(listeners);
-        log.info("Mixed precision enabled: HALF parameters and activations, FP32 master weights and {}; {}",
-                master.getUpdater().getClass().getSimpleName(), config);
+        finish(half, half.getOptimizer(), network.getListeners(), config);
+        return half;
+    }
+
+    /**
+     * Enables mixed precision with the default configuration (PyTorch GradScaler's defaults).
+     *
+     * @see #enable(ComputationGraph, MixedPrecisionConfig)
+     */
+    public static ComputationGraph enable(ComputationGraph graph) {
+        return enable(graph, MixedPrecisionConfig.defaults());
+    }
+
+    /**
+     * Returns a mixed-precision copy of an initialized FP32 graph, ready for {@code fit(...)}, as
+     * {@link #enable(MultiLayerNetwork, MixedPrecisionConfig)} does for a {@code MultiLayerNetwork}. All
+     * outputs of the graph share one loss scale.
+     *
+     * @return the mixed-precision graph, or {@code graph} itself if {@value #ENABLED_PROPERTY} is false
+     * @throws IllegalArgumentException as for a {@code MultiLayerNetwork}
+     */
+    public static ComputationGraph enable(ComputationGraph graph, MixedPrecisionConfig config) {
+        if (!shouldEnable(graph, config)) {
+            return graph;
+        }
+        checkSupported(graph.getVertices() == null ? null : graph.params(), graph.conf(), graph.getLayers());
+        ComputationGraph master = graph.clone();
+        ComputationGraphConfiguration halfConf = ComputationGraphConfiguration.fromJson(master.getConfiguration().toJson());
+        halfConf.setDataType(DataType.HALF);
+        List<NeuralNetConfiguration> layerConfs = new ArrayList<>();
+        halfConf.getVertices().values().stream()
+                .filter(vertex -> vertex instanceof LayerVertex)
+                .forEach(vertex -> layerConfs.add(((LayerVertex) vertex).getLayerConf()));
+        LossScaler scaler = new LossScaler(config);
+        List<ScaledLossFunction> losses = prepareHalfLayers(layerConfs, scaler);
+
+        ComputationGraph half = new ComputationGraph(halfConf);
+        half.init(master.params().castTo(DataType.HALF), false);
+        half.initGradientsView();
+        master.initGradientsView();
+        half.setUpdater(new MixedPrecisionGraphUpdater(master, half, scaler, losses));
+        finish(half, half.getOptimizer(), graph.getListeners(), config);
         return half;
     }
 
@@ -118,10 +149,19 @@ public final class MixedPrecision {
      * @throws IllegalArgumentException if the network is not a mixed-precision network
      */
     public static MultiLayerNetwork master(MultiLayerNetwork network) {
-        return requireMixedPrecision(network).master();
+        return (MultiLayerNetwork) requireMixedPrecision(network).master();
     }
 
-    /** @return true if the model is a network returned by {@link #enable} */
+    /**
+     * The FP32 master copy of a mixed-precision graph; see {@link #master(MultiLayerNetwork)}.
+     *
+     * @throws IllegalArgumentException if the graph is not a mixed-precision graph
+     */
+    public static ComputationGraph master(ComputationGraph graph) {
+        return (ComputationGraph) requireMixedPrecision(graph).master();
+    }
+
+    /** @return true if the model is a network returned by {@code enable} */
     public static boolean isMixedPrecision(Model model) {
         return updaterOf(model) != null;
     }
@@ -138,56 +178,94 @@ public final class MixedPrecision {
                 + value + "\"");
     }
 
-    private static MixedPrecisionUpdater requireMixedPrecision(Model model) {
-        MixedPrecisionUpdater updater = updaterOf(model);
+    /** @return the updater of a mixed-precision network, or null for any other model */
+    static MasterUpdater updaterOf(Model model) {
+        Object updater = null;
+        if (model instanceof MultiLayerNetwork) {
+            updater = ((MultiLayerNetwork) model).getUpdater(false);
+        } else if (model instanceof ComputationGraph) {
+            updater = ((ComputationGraph) model).getUpdater(false);
+        }
+        return updater instanceof MasterUpdater ? (MasterUpdater) updater : null;
+    }
+
+    /** @return the state array of an updater, or null if there is no updater or it has no state */
+    static INDArray updaterStateOf(Updater updater) {
+        return updater == null ? null : updater.getStateViewArray();
+    }
+
+    private static MasterUpdater requireMixedPrecision(Model model) {
+        MasterUpdater updater = updaterOf(model);
         if (updater == null) {
-            throw new IllegalArgumentException("Not a mixed-precision network: " + describe(model)
+            throw new IllegalArgumentException("Not a mixed-precision network: "
+                    + (model == null ? "null" : model.getClass().getSimpleName())
                     + ". Create one with MixedPrecision.enable(network)");
         }
         return updater;
     }
 
-    static MixedPrecisionUpdater updaterOf(Model model) {
-        if (model instanceof MultiLayerNetwork) {
-            Updater updater = ((MultiLayerNetwork) model).getUpdater(false);
-            return updater instanceof MixedPrecisionUpdater ? (MixedPrecisionUpdater) updater : null;
+    private static boolean shouldEnable(Model network, MixedPrecisionConfig config) {
+        if (network == null || config == null) {
+            throw new IllegalArgumentException("network and config must not be null");
         }
-        return null;
+        if (!isEnabledBySystemProperty()) {
+            log.info("Mixed precision is off (-D{}=false): the network trains in its own data type", ENABLED_PROPERTY);
+            return false;
+        }
+        return true;
     }
 
-    private static void checkSupported(MultiLayerNetwork network) {
-        if (!network.isInitCalled()) {
+    /**
+     * Strips constraints (they act on the FP32 master, whose values the HALF parameters copy) and
+     * wraps every loss in a {@link ScaledLossFunction}.
+     */
+    private static List<ScaledLossFunction> prepareHalfLayers(List<NeuralNetConfiguration> layerConfs, LossScaler scaler) {
+        for (NeuralNetConfiguration layerConf : layerConfs) {
+            layerConf.getLayer().setConstraints(null);
+        }
+        return LossLayers.wrapAll(layerConfs, scaler.scale());
+    }
+
+    private static void finish(Model half, ConvexOptimizer optimizer, Collection<TrainingListener> listeners,
+                               MixedPrecisionConfig config) {
+        NoOpStepFunction.installIn(optimizer);
+        List<TrainingListener> all = new ArrayList<>(listeners);
+        all.add(new LossScaleListener());
+        half.setListeners(all);
+        log.info("Mixed precision enabled for a {}: HALF parameters and activations, FP32 master weights and updater"
+                + " state; {}", half.getClass().getSimpleName(), config);
+    }
+
+    /** @param params the network's parameters, or null if it is not initialized */
+    private static void checkSupported(INDArray params, NeuralNetConfiguration conf, Layer[] layers) {
+        if (params == null) {
             throw new IllegalArgumentException("The network is not initialized: call network.init() before"
                     + " MixedPrecision.enable(network)");
         }
-        DataType type = network.params().dataType();
+        DataType type = params.dataType();
         if (type == DataType.HALF) {
-            throw new IllegalArgumentException("The network is already HALF" + (isMixedPrecision(network)
-                    ? " and mixed precision: MixedPrecision.enable returns a new network, call it once" : "")
-                    + ". Pass the FP32 network: MixedPrecision.enable makes the HALF copy and keeps FP32 master weights");
+            throw new IllegalArgumentException("The network is already HALF (if it is already mixed precision:"
+                    + " MixedPrecision.enable returns a new network, call it once). Pass the FP32 network:"
+                    + " MixedPrecision.enable makes the HALF copy and keeps FP32 master weights");
         }
         if (type != DataType.FLOAT) {
             throw new IllegalArgumentException("The network's data type is " + type + ", expected FLOAT: call"
                     + " network.convertDataType(DataType.FLOAT) first, or build it with .dataType(DataType.FLOAT)");
         }
-        OptimizationAlgorithm algorithm = network.conf().getOptimizationAlgo();
+        OptimizationAlgorithm algorithm = conf.getOptimizationAlgo();
         if (algorithm != OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT) {
             throw new IllegalArgumentException("Mixed precision supports STOCHASTIC_GRADIENT_DESCENT only, the network uses "
                     + algorithm + ": line-search optimizers cannot skip overflowing steps. Use"
                     + " .optimizationAlgo(OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT) with any IUpdater");
         }
-        Layer[] layers = network.getLayers();
-        for (int i = 0; i < layers.length; i++) {
-            if (layers[i] instanceof IOutputLayer && LossLayers.lossOf(layers[i].conf().getLayer()) == null) {
-                throw new IllegalArgumentException("Layer " + i + " (" + layers[i].conf().getLayer().getClass().getSimpleName()
-                        + ") is an output layer without an ILossFunction, which mixed precision cannot scale yet."
-                        + " Supported output layers: OutputLayer, RnnOutputLayer, CenterLossOutputLayer, LossLayer,"
-                        + " CnnLossLayer, RnnLossLayer, Cnn3DLossLayer");
+        for (Layer layer : layers) {
+            org.deeplearning4j.nn.conf.layers.Layer layerConf = layer.conf().getLayer();
+            if (layer instanceof IOutputLayer && LossLayers.lossOf(layerConf) == null) {
+                throw new IllegalArgumentException("Layer \"" + layerConf.getLayerName() + "\" ("
+                        + layerConf.getClass().getSimpleName() + ") is an output layer without an ILossFunction,"
+                        + " which mixed precision cannot scale. Supported output layers: OutputLayer, RnnOutputLayer,"
+                        + " CenterLossOutputLayer, LossLayer, CnnLossLayer, RnnLossLayer, Cnn3DLossLayer");
             }
         }
-    }
-
-    private static String describe(Model model) {
-        return model == null ? "null" : model.getClass().getSimpleName();
     }
 }

@@ -10,15 +10,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class MixedPrecisionStep {
 
-    /** The network-specific part of a step, run on the FP32 master network. */
-    interface MasterUpdate {
-        /** Turns the FP32 gradient buffer into the update, with the master network's own DL4J updater. */
-        void computeUpdate();
-
-        /** Applies the master network's parameter constraints to the master parameters. */
-        void applyConstraints();
-    }
-
     private final MasterWeights weights;
     private final LossScaler scaler;
     private final List<ScaledLossFunction> losses;
@@ -34,17 +25,19 @@ final class MixedPrecisionStep {
     }
 
     /**
-     * @param halfGradient the HALF network's flat, loss-scaled gradient
-     * @param update       runs the FP32 updater and constraints on the master network
+     * @param halfGradient     the HALF network's flat, loss-scaled gradient
+     * @param computeUpdate    turns the FP32 gradient buffer into the update, with the master network's
+     *                         own DL4J updater
+     * @param applyConstraints applies the master network's parameter constraints to the master weights
      * @throws IllegalStateException when more consecutive steps were skipped than configured
      */
-    void run(INDArray halfGradient, MasterUpdate update) {
+    void run(INDArray halfGradient, Runnable computeUpdate, Runnable applyConstraints) {
         lastStepScale = scaler.scale();
         long nonFinite = weights.unscale(halfGradient, lastStepScale);
         if (nonFinite == 0) {
-            update.computeUpdate();
+            computeUpdate.run();
             weights.applyUpdate();
-            update.applyConstraints();
+            applyConstraints.run();
             weights.copyToHalf();
         } else {
             overflowParameters = weights.nonFiniteParameters();

@@ -91,10 +91,11 @@ class MasterWeightsUpdateTest {
         MultiLayerNetwork reference = TestNets.init(conf);
         reference.initGradientsView();
         MultiLayerNetwork mixed = MixedPrecision.enable(TestNets.init(conf));
-        MixedPrecisionUpdater mixedUpdater = MixedPrecision.updaterOf(mixed);
-        MultiLayerNetwork master = mixedUpdater.master();
+        MixedPrecisionUpdater mixedUpdater = (MixedPrecisionUpdater) mixed.getUpdater();
+        MultiLayerNetwork master = MixedPrecision.master(mixed);
         Updater referenceUpdater = reference.getUpdater();
-        Gradient referenceGradient = MixedPrecisionUpdater.gradientViews(reference);
+        Gradient referenceGradient = new MasterWeights(reference.getLayers(), new String[] {"0", "1", "2"},
+                reference.params(), reference.params(), reference.getFlattenedGradients()).gradient();
         INDArray halfGradient = mixed.getFlattenedGradients();
         LayerWorkspaceMgr workspaces = LayerWorkspaceMgr.noWorkspaces();
 

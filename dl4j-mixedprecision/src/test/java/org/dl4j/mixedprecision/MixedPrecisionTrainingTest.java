@@ -144,7 +144,7 @@ class MixedPrecisionTrainingTest {
         mixed.fit(TestNets.iterator(data, 32), 5);
         assertEquals(0, MixedPrecision.status(mixed).skippedSteps());
 
-        MultiLayerNetwork master = MixedPrecision.updaterOf(mixed).master();
+        MultiLayerNetwork master = MixedPrecision.master(mixed);
         for (String param : List.of("mean", "log10stdev")) {
             INDArray expected = fp32.getLayer(1).getParam(param);
             INDArray actual = master.getLayer(1).getParam(param);
@@ -173,7 +173,7 @@ class MixedPrecisionTrainingTest {
         assertArrayEquals(frozenHalf, TestNets.values(mixed.getLayer(0).params()));
         assertArrayEquals(frozenHalf1, TestNets.values(mixed.getLayer(1).params()));
         assertArrayEquals(TestNets.values(transfer.getLayer(0).params()),
-                TestNets.values(MixedPrecision.updaterOf(mixed).master().getLayer(0).params()));
+                TestNets.values(MixedPrecision.master(mixed).getLayer(0).params()));
         assertFalse(java.util.Arrays.equals(trainable, TestNets.values(mixed.getLayer(2).params())),
                 "the output layer trains");
     }

@@ -75,7 +75,7 @@ class OutputLayersTest {
         mixed.fit(batch);
         assertEquals(0, MixedPrecision.status(mixed).skippedSteps(), name + " skipped its first step");
         INDArray fp32Update = fp32.params().sub(initial);
-        INDArray mixedUpdate = MixedPrecision.updaterOf(mixed).master().params().sub(initial);
+        INDArray mixedUpdate = MixedPrecision.master(mixed).params().sub(initial);
         double relativeError = fp32Update.sub(mixedUpdate).norm2Number().doubleValue()
                 / fp32Update.norm2Number().doubleValue();
         System.out.printf("%s: |update| %.5f, relative error of the mixed update %.5f%n", name,

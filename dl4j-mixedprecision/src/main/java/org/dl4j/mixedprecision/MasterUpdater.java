@@ -1,0 +1,17 @@
+package org.dl4j.mixedprecision;
+
+import org.deeplearning4j.nn.api.Model;
+
+/**
+ * What the updaters of mixed-precision networks ({@link MixedPrecisionUpdater} for a
+ * {@code MultiLayerNetwork}, {@link MixedPrecisionGraphUpdater} for a {@code ComputationGraph}) share:
+ * both are DL4J's own updater of the FP32 master network, extended with one {@link MixedPrecisionStep}.
+ */
+interface MasterUpdater {
+
+    /** @return the FP32 master network */
+    Model master();
+
+    /** @return the loss scaling state after the last step */
+    LossScaleStatus status();
+}

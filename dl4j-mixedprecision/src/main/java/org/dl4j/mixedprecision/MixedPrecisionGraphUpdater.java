@@ -1,0 +1,59 @@
+package org.dl4j.mixedprecision;
+
+import java.util.List;
+import org.deeplearning4j.nn.api.Trainable;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+
+/**
+ * The updater of a mixed-precision {@link ComputationGraph}: DL4J's {@link ComputationGraphUpdater} of
+ * the FP32 master copy of the graph, installed in the HALF graph's optimizer. Each step works as in
+ * {@link MixedPrecisionUpdater}: unscale into FP32, skip on Inf/NaN, otherwise run DL4J's updater on
+ * the FP32 master, apply its constraints and refresh the HALF parameters. One loss scale serves every
+ * output of the graph. {@link MixedPrecision#enable(ComputationGraph)} installs it.
+ */
+public final class MixedPrecisionGraphUpdater extends ComputationGraphUpdater implements MasterUpdater {
+
+    private static final long serialVersionUID = 1L;
+
+    private final transient MixedPrecisionStep step;
+    private final transient MasterWeights weights;
+
+    MixedPrecisionGraphUpdater(ComputationGraph master, ComputationGraph half, LossScaler scaler,
+                               List<ScaledLossFunction> losses) {
+        super(master, MixedPrecision.updaterStateOf(master.getUpdater(false)));
+        Trainable[] vertices = getOrderedLayers();
+        String[] names = new String[vertices.length];
+        for (int i = 0; i < vertices.length; i++) {
+            names[i] = vertices[i].getConfig().getLayerName();
+        }
+        this.weights = new MasterWeights(vertices, names, half.params(), master.params(), master.getFlattenedGradients());
+        this.step = new MixedPrecisionStep(weights, scaler, losses);
+    }
+
+    /** Runs one mixed-precision step with the HALF graph's loss-scaled gradient. */
+    @Override
+    public synchronized void update(Gradient halfGradient, int iteration, int epoch, int batchSize,
+                                    LayerWorkspaceMgr workspaceMgr) {
+        step.run(halfGradient.gradient(),
+                () -> super.update(weights.gradient(), iteration, epoch, batchSize, workspaceMgr),
+                () -> getNetwork().applyConstraints(iteration, epoch));
+    }
+
+    @Override
+    public ComputationGraph master() {
+        return getNetwork();
+    }
+
+    @Override
+    public LossScaleStatus status() {
+        return step.status();
+    }
+
+    @Override
+    public String toString() {
+        return "MixedPrecisionGraphUpdater(FP32 ComputationGraphUpdater, " + step.status() + ")";
+    }
+}
