@@ -10,13 +10,14 @@ import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.layers.RnnLossLayer;
+import org.deeplearning4j.nn.conf.layers.objdetect.Yolo2OutputLayer;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
 /**
- * Finds and replaces the {@link ILossFunction} of DL4J's loss-bearing layer configurations:
+ * Finds and replaces the losses of DL4J's output layer configurations: the {@link ILossFunction} of
  * {@code OutputLayer}, {@code RnnOutputLayer}, {@code CenterLossOutputLayer} (all
  * {@link BaseOutputLayer}s), {@link LossLayer}, {@link CnnLossLayer}, {@link RnnLossLayer} and
- * {@link Cnn3DLossLayer}.
+ * {@link Cnn3DLossLayer}, and the internal loss of {@link Yolo2OutputLayer}.
  */
 final class LossLayers {
 
@@ -39,15 +40,27 @@ final class LossLayers {
         return null;
     }
 
+    /** @return true if mixed precision can scale the loss of this output layer configuration */
+    static boolean isScalable(Layer layer) {
+        return lossOf(layer) != null || layer instanceof Yolo2OutputLayer;
+    }
+
     /**
-     * Wraps the loss function of every loss-bearing layer in a {@link ScaledLossFunction}, and replaces
-     * each {@link CenterLossOutputLayer} by a {@link ScaledCenterLossOutputLayer}.
+     * Wraps the loss function of every loss-bearing layer in a {@link ScaledLossFunction}, replaces
+     * each {@link CenterLossOutputLayer} by a {@link ScaledCenterLossOutputLayer} and each
+     * {@link Yolo2OutputLayer} by a {@link ScaledYolo2OutputLayer}.
      *
-     * @return the wrappers, in layer order
+     * @return the scaled losses, in layer order
      */
-    static List<ScaledLossFunction> wrapAll(List<NeuralNetConfiguration> layerConfs, double scale) {
-        List<ScaledLossFunction> wrappers = new ArrayList<>();
+    static List<ScaledLoss> wrapAll(List<NeuralNetConfiguration> layerConfs, double scale) {
+        List<ScaledLoss> wrappers = new ArrayList<>();
         for (NeuralNetConfiguration layerConf : layerConfs) {
+            if (layerConf.getLayer() instanceof Yolo2OutputLayer) {
+                ScaledYolo2OutputLayer yolo = new ScaledYolo2OutputLayer((Yolo2OutputLayer) layerConf.getLayer(), scale);
+                layerConf.setLayer(yolo);
+                wrappers.add(yolo);
+                continue;
+            }
             if (layerConf.getLayer().getClass() == CenterLossOutputLayer.class) {
                 layerConf.setLayer(ScaledCenterLossOutputLayer.copyOf((CenterLossOutputLayer) layerConf.getLayer()));
             }

@@ -81,7 +81,7 @@ public final class MixedPrecision {
         MultiLayerConfiguration halfConf = MultiLayerConfiguration.fromJson(master.getLayerWiseConfigurations().toJson());
         halfConf.setDataType(DataType.HALF);
         LossScaler scaler = new LossScaler(config);
-        List<ScaledLossFunction> losses = prepareHalfLayers(halfConf.getConfs(), scaler);
+        List<ScaledLoss> losses = prepareHalfLayers(halfConf.getConfs(), scaler);
 
         MultiLayerNetwork half = new MultiLayerNetwork(halfConf);
         half.init(master.params().castTo(DataType.HALF), false);
@@ -122,7 +122,7 @@ public final class MixedPrecision {
                 .filter(vertex -> vertex instanceof LayerVertex)
                 .forEach(vertex -> layerConfs.add(((LayerVertex) vertex).getLayerConf()));
         LossScaler scaler = new LossScaler(config);
-        List<ScaledLossFunction> losses = prepareHalfLayers(layerConfs, scaler);
+        List<ScaledLoss> losses = prepareHalfLayers(layerConfs, scaler);
 
         ComputationGraph half = new ComputationGraph(halfConf);
         half.init(master.params().castTo(DataType.HALF), false);
@@ -219,7 +219,7 @@ public final class MixedPrecision {
      * Strips constraints (they act on the FP32 master, whose values the HALF parameters copy) and
      * wraps every loss in a {@link ScaledLossFunction}.
      */
-    private static List<ScaledLossFunction> prepareHalfLayers(List<NeuralNetConfiguration> layerConfs, LossScaler scaler) {
+    private static List<ScaledLoss> prepareHalfLayers(List<NeuralNetConfiguration> layerConfs, LossScaler scaler) {
         for (NeuralNetConfiguration layerConf : layerConfs) {
             layerConf.getLayer().setConstraints(null);
         }
@@ -260,11 +260,11 @@ public final class MixedPrecision {
         }
         for (Layer layer : layers) {
             org.deeplearning4j.nn.conf.layers.Layer layerConf = layer.conf().getLayer();
-            if (layer instanceof IOutputLayer && LossLayers.lossOf(layerConf) == null) {
+            if (layer instanceof IOutputLayer && !LossLayers.isScalable(layerConf)) {
                 throw new IllegalArgumentException("Layer \"" + layerConf.getLayerName() + "\" ("
-                        + layerConf.getClass().getSimpleName() + ") is an output layer without an ILossFunction,"
-                        + " which mixed precision cannot scale. Supported output layers: OutputLayer, RnnOutputLayer,"
-                        + " CenterLossOutputLayer, LossLayer, CnnLossLayer, RnnLossLayer, Cnn3DLossLayer");
+                        + layerConf.getClass().getSimpleName() + ") is an output layer whose loss mixed precision"
+                        + " cannot scale. Supported output layers: OutputLayer, RnnOutputLayer, CenterLossOutputLayer,"
+                        + " LossLayer, CnnLossLayer, RnnLossLayer, Cnn3DLossLayer, Yolo2OutputLayer");
             }
         }
     }

@@ -22,7 +22,7 @@ public final class MixedPrecisionGraphUpdater extends ComputationGraphUpdater im
     private final transient MasterWeights weights;
 
     MixedPrecisionGraphUpdater(ComputationGraph master, ComputationGraph half, LossScaler scaler,
-                               List<ScaledLossFunction> losses) {
+                               List<ScaledLoss> losses) {
         super(master, MixedPrecision.updaterStateOf(master.getUpdater(false)));
         Trainable[] vertices = getOrderedLayers();
         String[] names = new String[vertices.length];

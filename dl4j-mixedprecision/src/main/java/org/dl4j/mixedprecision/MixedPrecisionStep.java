@@ -12,11 +12,11 @@ final class MixedPrecisionStep {
 
     private final MasterWeights weights;
     private final LossScaler scaler;
-    private final List<ScaledLossFunction> losses;
+    private final List<ScaledLoss> losses;
     private List<String> overflowParameters = List.of();
     private double lastStepScale;
 
-    MixedPrecisionStep(MasterWeights weights, LossScaler scaler, List<ScaledLossFunction> losses) {
+    MixedPrecisionStep(MasterWeights weights, LossScaler scaler, List<ScaledLoss> losses) {
         this.weights = weights;
         this.scaler = scaler;
         this.losses = List.copyOf(losses);
@@ -43,7 +43,7 @@ final class MixedPrecisionStep {
             overflowParameters = weights.nonFiniteParameters();
         }
         scaler.update(nonFinite);
-        for (ScaledLossFunction loss : losses) {
+        for (ScaledLoss loss : losses) {
             loss.setScale(scaler.scale());
         }
         if (scaler.skipLimitExceeded()) {

@@ -28,7 +28,7 @@ public final class MixedPrecisionUpdater extends MultiLayerUpdater implements Ma
     private final transient MasterWeights weights;
 
     MixedPrecisionUpdater(MultiLayerNetwork master, MultiLayerNetwork half, LossScaler scaler,
-                          List<ScaledLossFunction> losses) {
+                          List<ScaledLoss> losses) {
         super(master, MixedPrecision.updaterStateOf(master.getUpdater(false)));
         Trainable[] layers = getOrderedLayers();
         String[] names = new String[layers.length];

@@ -19,7 +19,7 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  * current. The class name and its two fields ({@code lossFunction}, {@code scale}) are part of the
  * network's JSON configuration.
  */
-public final class ScaledLossFunction implements ILossFunction {
+public final class ScaledLossFunction implements ILossFunction, ScaledLoss {
 
     private static final long serialVersionUID = 1L;
 
@@ -45,13 +45,13 @@ public final class ScaledLossFunction implements ILossFunction {
         return lossFunction;
     }
 
-    /** @return the factor the gradient is multiplied by */
+    @Override
     public double getScale() {
         return scale;
     }
 
-    /** @param scale the factor the gradient is multiplied by from now on */
-    void setScale(double scale) {
+    @Override
+    public void setScale(double scale) {
         this.scale = scale;
     }
 

@@ -10,8 +10,12 @@ import org.deeplearning4j.nn.api.OptimizationAlgorithm;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.objdetect.Yolo2OutputLayer;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
@@ -19,7 +23,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.Sgd;
 
@@ -61,15 +64,45 @@ class BadInputTest {
     }
 
     @Test
-    void outputLayerWithoutLossFunctionIsRejectedByName() {
+    void outputLayerWhoseLossCannotBeScaledIsRejectedByName() {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).list()
-                .layer(new ConvolutionLayer.Builder(1, 1).nOut(10).build())
-                .layer(new Yolo2OutputLayer.Builder().boundingBoxPriors(Nd4j.create(new double[][] {{1, 1}})).build())
-                .setInputType(InputType.convolutional(4, 4, 3))
+                .layer(new DenseLayer.Builder().nIn(4).nOut(3).build())
+                .layer(new SquaredErrorSameDiffOutputLayer())
+                .setInputType(InputType.feedForward(4))
                 .build();
         MultiLayerNetwork net = TestNets.init(conf);
         assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enable(net)),
-                "Layer \"layer1\" (Yolo2OutputLayer)", "without an ILossFunction");
+                "Layer \"layer1\" (SquaredErrorSameDiffOutputLayer)", "whose loss mixed precision cannot scale",
+                "Supported output layers");
+    }
+
+    /** A SameDiff output layer: its loss is a SameDiff graph, which mixed precision cannot scale. */
+    static final class SquaredErrorSameDiffOutputLayer extends SameDiffOutputLayer {
+        @Override
+        public SDVariable defineLayer(SameDiff sameDiff, SDVariable layerInput, SDVariable labels,
+                                      Map<String, SDVariable> paramTable) {
+            sameDiff.identity("out", layerInput);
+            SDVariable diff = layerInput.sub(labels);
+            return diff.mul(diff).sum();
+        }
+
+        @Override
+        public String activationsVertexName() {
+            return "out";
+        }
+
+        @Override
+        public void defineParameters(SDLayerParams params) {
+        }
+
+        @Override
+        public void initializeParameters(Map<String, INDArray> params) {
+        }
+
+        @Override
+        public InputType getOutputType(int layerIndex, InputType inputType) {
+            return inputType;
+        }
     }
 
     @Test
