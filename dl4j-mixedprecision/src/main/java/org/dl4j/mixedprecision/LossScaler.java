@@ -3,7 +3,7 @@ package org.dl4j.mixedprecision;
 /**
  * The loss scale and its state machine, one per mixed-precision network.
  *
- * <p>Each training step ends with one call to {@link #update(boolean)} saying whether the step's
+ * <p>Each training step ends with one call to {@link #update(long)} saying whether the step's
  * gradients held an Inf or NaN. With {@link MixedPrecisionConfig.Scaling#DYNAMIC} scaling:
  * <ul>
  *   <li>an overflow multiplies the scale by the backoff factor (not below the minimum scale), counts
@@ -67,8 +67,7 @@ public final class LossScaler {
      *                        step was skipped
      */
     void update(long nonFiniteValues) {
-        boolean overflow = nonFiniteValues > 0;
-        if (overflow) {
+        if (nonFiniteValues > 0) {
             overflowCount += nonFiniteValues;
             skippedSteps++;
             consecutiveSkippedSteps++;

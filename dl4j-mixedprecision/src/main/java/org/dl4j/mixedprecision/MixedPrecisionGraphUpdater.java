@@ -20,6 +20,7 @@ public final class MixedPrecisionGraphUpdater extends ComputationGraphUpdater im
 
     private final transient MixedPrecisionStep step;
     private final transient MasterWeights weights;
+    private final transient ComputationGraph half;
 
     MixedPrecisionGraphUpdater(ComputationGraph master, ComputationGraph half, LossScaler scaler,
                                List<ScaledLoss> losses) {
@@ -31,15 +32,17 @@ public final class MixedPrecisionGraphUpdater extends ComputationGraphUpdater im
         }
         this.weights = new MasterWeights(vertices, names, half.params(), master.params(), master.getFlattenedGradients());
         this.step = new MixedPrecisionStep(weights, scaler, losses);
+        this.half = half;
     }
 
     /** Runs one mixed-precision step with the HALF graph's loss-scaled gradient. */
     @Override
     public synchronized void update(Gradient halfGradient, int iteration, int epoch, int batchSize,
                                     LayerWorkspaceMgr workspaceMgr) {
-        step.run(halfGradient.gradient(),
+        step.run(halfGradient.gradient(), half.score(),
                 () -> super.update(weights.gradient(), iteration, epoch, batchSize, workspaceMgr),
-                () -> getNetwork().applyConstraints(iteration, epoch));
+                () -> getNetwork().applyConstraints(iteration, epoch),
+                () -> ForwardOverflow.firstVertex(half));
     }
 
     @Override

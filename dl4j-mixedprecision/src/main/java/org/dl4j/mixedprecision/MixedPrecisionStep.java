@@ -1,6 +1,7 @@
 package org.dl4j.mixedprecision;
 
 import java.util.List;
+import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -26,12 +27,16 @@ final class MixedPrecisionStep {
 
     /**
      * @param halfGradient     the HALF network's flat, loss-scaled gradient
+     * @param loss             the HALF network's loss for this step, for the error message
      * @param computeUpdate    turns the FP32 gradient buffer into the update, with the master network's
      *                         own DL4J updater
      * @param applyConstraints applies the master network's parameter constraints to the master weights
+     * @param overflowingLayer names the first layer whose HALF activations are Inf/NaN (or null); asked
+     *                         only when training is about to stop
      * @throws IllegalStateException when more consecutive steps were skipped than configured
      */
-    void run(INDArray halfGradient, Runnable computeUpdate, Runnable applyConstraints) {
+    void run(INDArray halfGradient, double loss, Runnable computeUpdate, Runnable applyConstraints,
+             Supplier<String> overflowingLayer) {
         lastStepScale = scaler.scale();
         long nonFinite = weights.unscale(halfGradient, lastStepScale);
         if (nonFinite == 0) {
@@ -43,14 +48,19 @@ final class MixedPrecisionStep {
             overflowParameters = weights.nonFiniteParameters();
         }
         scaler.update(nonFinite);
-        for (ScaledLoss loss : losses) {
-            loss.setScale(scaler.scale());
+        for (ScaledLoss scaledLoss : losses) {
+            scaledLoss.setScale(scaler.scale());
         }
         if (scaler.skipLimitExceeded()) {
+            String layer = overflowingLayer.get();
+            String forward = layer == null ? "" : " The forward pass itself overflows: the activations of layer \""
+                    + layer + "\" are Inf/NaN in HALF, beyond FP16's range of +-65504, whatever the loss scale."
+                    + " Keep this network in FP32, or normalize that layer's activations (e.g. BatchNormalization).";
             throw new IllegalStateException("Mixed precision: " + scaler.consecutiveSkippedSteps()
                     + " consecutive training steps were skipped because their gradients held Inf or NaN values (in "
-                    + String.join(", ", overflowParameters) + "; loss scale now " + scaler.scale()
-                    + "). The master weights are untouched, but the data or the model is broken: check the features"
+                    + String.join(", ", overflowParameters) + "; loss " + loss + "; loss scale now " + scaler.scale()
+                    + ")." + forward
+                    + " The master weights are untouched, but the data or the model is broken: check the features"
                     + " and labels for NaN/Inf, lower the learning rate, or raise maxConsecutiveSkippedSteps (now "
                     + scaler.config().maxConsecutiveSkippedSteps() + ") in MixedPrecisionConfig.");
         }

@@ -26,6 +26,7 @@ public final class MixedPrecisionUpdater extends MultiLayerUpdater implements Ma
 
     private final transient MixedPrecisionStep step;
     private final transient MasterWeights weights;
+    private final transient MultiLayerNetwork half;
 
     MixedPrecisionUpdater(MultiLayerNetwork master, MultiLayerNetwork half, LossScaler scaler,
                           List<ScaledLoss> losses) {
@@ -37,15 +38,17 @@ public final class MixedPrecisionUpdater extends MultiLayerUpdater implements Ma
         }
         this.weights = new MasterWeights(layers, names, half.params(), master.params(), master.getFlattenedGradients());
         this.step = new MixedPrecisionStep(weights, scaler, losses);
+        this.half = half;
     }
 
     /** Runs one mixed-precision step with the HALF network's loss-scaled gradient. */
     @Override
     public synchronized void update(Gradient halfGradient, int iteration, int epoch, int batchSize,
                                     LayerWorkspaceMgr workspaceMgr) {
-        step.run(halfGradient.gradient(),
+        step.run(halfGradient.gradient(), half.score(),
                 () -> super.update(weights.gradient(), iteration, epoch, batchSize, workspaceMgr),
-                () -> getNetwork().applyConstraints(iteration, epoch));
+                () -> getNetwork().applyConstraints(iteration, epoch),
+                () -> ForwardOverflow.firstLayer(half));
     }
 
     @Override

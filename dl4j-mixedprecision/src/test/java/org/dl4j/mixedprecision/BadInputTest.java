@@ -25,6 +25,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 
 class BadInputTest {
 
@@ -145,7 +149,7 @@ class BadInputTest {
             mixed.fit(poisoned);
         }
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> mixed.fit(poisoned));
-        assertMessage(e, "4 consecutive training steps were skipped", "Inf or NaN", "0_W",
+        assertMessage(e, "4 consecutive training steps were skipped", "gradients held Inf or NaN", "0_W",
                 "check the features and labels", "maxConsecutiveSkippedSteps (now 3)");
         assertArrayEquals(halfBefore, TestNets.values(mixed.params()));
         assertArrayEquals(masterBefore, TestNets.values(MixedPrecision.master(mixed).params()));
@@ -153,6 +157,29 @@ class BadInputTest {
 
         mixed.fit(clean);
         assertEquals(0, MixedPrecision.status(mixed).consecutiveSkippedSteps(), "clean data trains again");
+    }
+
+    @Test
+    void aForwardPassBeyondFp16RangeStopsTrainingNamingTheLayer() {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(3).dataType(DataType.FLOAT)
+                .updater(new Sgd(1e-3)).list()
+                .layer(new DenseLayer.Builder().nIn(TestNets.FEATURES).nOut(8).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nIn(8).nOut(8).activation(Activation.IDENTITY).name("huge").build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(8).nOut(2)
+                        .activation(Activation.IDENTITY).build())
+                .build();
+        MultiLayerNetwork fp32 = TestNets.init(conf);
+        fp32.getLayer(1).getParam("W").muli(1e5); // outputs of "huge" reach ~1e5 > 65504
+        MultiLayerNetwork mixed = MixedPrecision.enable(fp32,
+                MixedPrecisionConfig.builder().initialScale(1).maxConsecutiveSkippedSteps(2).build());
+        DataSet batch = new DataSet(TestNets.blobs(16, 1).getFeatures(), Nd4j.zeros(DataType.FLOAT, 16, 2));
+        float[] before = TestNets.values(MixedPrecision.master(mixed).params());
+
+        mixed.fit(batch);
+        mixed.fit(batch);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> mixed.fit(batch));
+        assertMessage(e, "layer \"huge\" are Inf/NaN in HALF", "65504", "Keep this network in FP32");
+        assertArrayEquals(before, TestNets.values(MixedPrecision.master(mixed).params()));
     }
 
     @Test
