@@ -1,7 +1,6 @@
 package org.dl4j.mixedprecision;
 
 import java.util.Collection;
-import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.CenterLossOutputLayer;
@@ -47,14 +46,8 @@ public class ScaledCenterLossOutputLayer extends CenterLossOutputLayer {
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
                              int layerIndex, INDArray layerParamsView, boolean initializeParams,
                              DataType networkDataType) {
-        Runtime layer = new Runtime(conf, networkDataType);
-        layer.setListeners(trainingListeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(layerParamsView);
-        Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-        layer.setParamTable(paramTable);
-        layer.setConf(conf);
-        return layer;
+        return RuntimeLayers.wire(new Runtime(conf, networkDataType), initializer(), conf, trainingListeners,
+                layerIndex, layerParamsView, initializeParams);
     }
 
     /** DL4J's center-loss layer with its intra-class gradient term multiplied by the loss scale. */

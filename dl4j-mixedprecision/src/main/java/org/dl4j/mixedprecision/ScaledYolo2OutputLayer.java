@@ -71,13 +71,8 @@ public class ScaledYolo2OutputLayer extends org.deeplearning4j.nn.conf.layers.La
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
                              int layerIndex, INDArray layerParamsView, boolean initializeParams,
                              DataType networkDataType) {
-        Runtime layer = new Runtime(conf, networkDataType);
-        layer.setListeners(trainingListeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(layerParamsView);
-        layer.setParamTable(initializer().init(conf, layerParamsView, initializeParams));
-        layer.setConf(conf);
-        return layer;
+        return RuntimeLayers.wire(new Runtime(conf, networkDataType), initializer(), conf, trainingListeners,
+                layerIndex, layerParamsView, initializeParams);
     }
 
     @Override

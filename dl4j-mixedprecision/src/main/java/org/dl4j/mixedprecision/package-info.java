@@ -1,11 +1,14 @@
 /**
  * Mixed-precision training for Deeplearning4j networks.
  *
- * <p>Entry point: {@link org.dl4j.mixedprecision.MixedPrecision#enable}, configured by
- * {@link org.dl4j.mixedprecision.MixedPrecisionConfig}. The network it returns computes in HALF and
- * keeps FP32 master weights and updater state in its {@link org.dl4j.mixedprecision.MixedPrecisionUpdater};
- * {@link org.dl4j.mixedprecision.ScaledLossFunction} computes each output layer's loss in FP32 and scales
- * its gradient; {@link org.dl4j.mixedprecision.LossScaleListener} and
+ * <p>Entry point: {@link org.dl4j.mixedprecision.MixedPrecision#enable}, for a {@code MultiLayerNetwork}
+ * or a {@code ComputationGraph}, configured by {@link org.dl4j.mixedprecision.MixedPrecisionConfig}. The
+ * network it returns computes in HALF; its updater ({@link org.dl4j.mixedprecision.MixedPrecisionUpdater}
+ * or {@link org.dl4j.mixedprecision.MixedPrecisionGraphUpdater}) is DL4J's own updater of an FP32 master
+ * copy, which receives every update. {@link org.dl4j.mixedprecision.ScaledLossFunction},
+ * {@link org.dl4j.mixedprecision.ScaledCenterLossOutputLayer} and
+ * {@link org.dl4j.mixedprecision.ScaledYolo2OutputLayer} compute output losses in FP32 and scale their
+ * gradients; {@link org.dl4j.mixedprecision.LossScaleListener} and
  * {@link org.dl4j.mixedprecision.LossScaleStatus} report the loss scale.
  */
 package org.dl4j.mixedprecision;
