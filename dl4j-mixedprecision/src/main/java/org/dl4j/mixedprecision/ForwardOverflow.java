@@ -5,6 +5,7 @@ import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -60,6 +61,6 @@ final class ForwardOverflow {
     }
 
     private static boolean finite(INDArray array) {
-        return Double.isFinite(array.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).sumNumber().doubleValue());
+        return Double.isFinite(array.castTo(DataType.FLOAT).sumNumber().doubleValue());
     }
 }

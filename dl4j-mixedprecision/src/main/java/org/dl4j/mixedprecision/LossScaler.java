@@ -85,6 +85,19 @@ public final class LossScaler {
         }
     }
 
+    /**
+     * Puts the scaler back into a saved state, so that training resumes exactly where it stopped.
+     *
+     * @param status the state saved with the network
+     */
+    void restore(LossScaleStatus status) {
+        scale = status.scale();
+        cleanSteps = status.cleanSteps();
+        consecutiveSkippedSteps = status.consecutiveSkippedSteps();
+        skippedSteps = status.skippedSteps();
+        overflowCount = status.overflowCount();
+    }
+
     /** @return true once more consecutive steps were skipped than the configuration tolerates */
     boolean skipLimitExceeded() {
         return consecutiveSkippedSteps > config.maxConsecutiveSkippedSteps();

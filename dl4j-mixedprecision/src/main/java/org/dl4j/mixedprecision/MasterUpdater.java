@@ -14,4 +14,10 @@ interface MasterUpdater {
 
     /** @return the loss scaling state after the last step */
     LossScaleStatus status();
+
+    /** @return the loss scaling configuration */
+    MixedPrecisionConfig config();
+
+    /** Puts the loss scaling back into a state saved with the network. */
+    void restore(LossScaleStatus status);
 }

@@ -16,6 +16,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.ConvexOptimizer;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.optimize.listeners.CheckpointListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -64,7 +65,8 @@ public final class MixedPrecision {
     /**
      * Returns a mixed-precision copy of an initialized FP32 network, ready for {@code fit(...)}. Its
      * parameters, updater state, iteration and epoch counts and listeners are those of the network
-     * given; a {@link LossScaleListener} is added to the listeners.
+     * given; a {@link LossScaleListener} is added to the listeners, and each {@code CheckpointListener}
+     * is wrapped in a {@link MixedPrecisionCheckpointListener} so that checkpoints can resume training.
      *
      * @param network an initialized FP32 network trained with stochastic gradient descent
      * @param config  the loss scaling settings
@@ -87,8 +89,10 @@ public final class MixedPrecision {
         half.init(master.params().castTo(DataType.HALF), false);
         half.initGradientsView();
         master.initGradientsView();
-        half.setUpdater(new MixedPrecisionUpdater(master, half, scaler, losses));
-        finish(half, half.getOptimizer(), network.getListeners(), config);
+        MixedPrecisionUpdater updater = new MixedPrecisionUpdater(master, half, scaler, losses);
+        half.setUpdater(updater);
+        master.setUpdater(updater);
+        finish(half, half.getLayers(), half.getOptimizer(), network.getListeners(), config);
         return half;
     }
 
@@ -128,8 +132,10 @@ public final class MixedPrecision {
         half.init(master.params().castTo(DataType.HALF), false);
         half.initGradientsView();
         master.initGradientsView();
-        half.setUpdater(new MixedPrecisionGraphUpdater(master, half, scaler, losses));
-        finish(half, half.getOptimizer(), graph.getListeners(), config);
+        MixedPrecisionGraphUpdater updater = new MixedPrecisionGraphUpdater(master, half, scaler, losses);
+        half.setUpdater(updater);
+        master.setUpdater(updater);
+        finish(half, half.getLayers(), half.getOptimizer(), graph.getListeners(), config);
         return half;
     }
 
@@ -194,7 +200,7 @@ public final class MixedPrecision {
         return updater == null ? null : updater.getStateViewArray();
     }
 
-    private static MasterUpdater requireMixedPrecision(Model model) {
+    static MasterUpdater requireMixedPrecision(Model model) {
         MasterUpdater updater = updaterOf(model);
         if (updater == null) {
             throw new IllegalArgumentException("Not a mixed-precision network: "
@@ -226,10 +232,15 @@ public final class MixedPrecision {
         return LossLayers.wrapAll(layerConfs, scaler.scale());
     }
 
-    private static void finish(Model half, ConvexOptimizer optimizer, Collection<TrainingListener> listeners,
-                               MixedPrecisionConfig config) {
+    private static void finish(Model half, Layer[] layers, ConvexOptimizer optimizer,
+                               Collection<TrainingListener> listeners, MixedPrecisionConfig config) {
+        Fp32ScoreRegularization.wrapAll(layers);
         NoOpStepFunction.installIn(optimizer);
-        List<TrainingListener> all = new ArrayList<>(listeners);
+        List<TrainingListener> all = new ArrayList<>();
+        for (TrainingListener listener : listeners) {
+            all.add(listener instanceof CheckpointListener checkpoints
+                    ? new MixedPrecisionCheckpointListener(checkpoints) : listener);
+        }
         all.add(new LossScaleListener());
         half.setListeners(all);
         log.info("Mixed precision enabled for a {}: HALF parameters and activations, FP32 master weights and updater"

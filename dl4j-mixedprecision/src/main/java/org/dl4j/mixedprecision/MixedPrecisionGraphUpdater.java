@@ -56,6 +56,16 @@ public final class MixedPrecisionGraphUpdater extends ComputationGraphUpdater im
     }
 
     @Override
+    public MixedPrecisionConfig config() {
+        return step.config();
+    }
+
+    @Override
+    public void restore(LossScaleStatus status) {
+        step.restore(status);
+    }
+
+    @Override
     public String toString() {
         return "MixedPrecisionGraphUpdater(FP32 ComputationGraphUpdater, " + step.status() + ")";
     }

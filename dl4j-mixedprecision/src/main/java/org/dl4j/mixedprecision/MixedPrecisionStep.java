@@ -66,6 +66,19 @@ final class MixedPrecisionStep {
         }
     }
 
+    /** Puts the scaler, the loss functions and the record of the last step back into a saved state. */
+    void restore(LossScaleStatus status) {
+        scaler.restore(status);
+        lastStepScale = status.lastStepScale();
+        overflowParameters = status.overflowParameters();
+        losses.forEach(loss -> loss.setScale(scaler.scale()));
+    }
+
+    /** @return the configuration the scaler follows */
+    MixedPrecisionConfig config() {
+        return scaler.config();
+    }
+
     /** @return a snapshot of the scaler and of the last overflow */
     LossScaleStatus status() {
         return new LossScaleStatus(scaler.scale(), lastStepScale, scaler.cleanSteps(), scaler.skippedSteps(),

@@ -62,6 +62,16 @@ public final class MixedPrecisionUpdater extends MultiLayerUpdater implements Ma
     }
 
     @Override
+    public MixedPrecisionConfig config() {
+        return step.config();
+    }
+
+    @Override
+    public void restore(LossScaleStatus status) {
+        step.restore(status);
+    }
+
+    @Override
     public String toString() {
         return "MixedPrecisionUpdater(FP32 MultiLayerUpdater, " + step.status() + ")";
     }

@@ -15,6 +15,7 @@ import org.deeplearning4j.earlystopping.termination.MaxEpochsTerminationConditio
 import org.deeplearning4j.earlystopping.trainer.EarlyStoppingTrainer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -78,6 +79,33 @@ class MixedPrecisionTrainingTest {
         double actual = mixedScores.getListScore().getDouble(0);
         assertEquals(expected, actual, 0.01 * expected, "the first score is computed from identical weights");
         assertTrue(expected > 0.5, "an untrained classifier's loss: " + expected);
+    }
+
+    @Test
+    void reportedScoreIncludesRegularizationComputedInFp32() {
+        // 1000 x 1000 weights drawn with standard deviation 0.5: their L1 norm (about 400,000) and sum of
+        // squares (about 250,000) are beyond FP16's 65504, so a HALF penalty would make the score Infinity.
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                .seed(3).dataType(DataType.FLOAT).updater(new Adam(1e-3))
+                .l1(1e-5).l2(1e-5)
+                .list()
+                .layer(new DenseLayer.Builder().nIn(TestNets.FEATURES).nOut(1000).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nIn(1000).nOut(1000).activation(Activation.TANH)
+                        .weightInit(new NormalDistribution(0, 0.5)).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(1000).nOut(TestNets.CLASSES)
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        MultiLayerNetwork fp32 = TestNets.init(conf);
+        MultiLayerNetwork mixed = MixedPrecision.enable(fp32.clone());
+        DataSet batch = TestNets.blobs(32, 2);
+        double penalty = fp32.calcRegularizationScore(true);
+        assertTrue(penalty > 4, "L1 + L2 penalty of the FP32 network: " + penalty);
+
+        assertEquals(penalty, mixed.calcRegularizationScore(true), 1e-3 * penalty);
+        assertEquals(fp32.score(batch), mixed.score(batch), 1e-3 * fp32.score(batch));
+        fp32.fit(batch);
+        mixed.fit(batch);
+        assertEquals(fp32.score(), mixed.score(), 1e-3 * fp32.score(), "the score fit reports");
     }
 
     @Test

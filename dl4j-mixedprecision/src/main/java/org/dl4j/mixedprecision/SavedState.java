@@ -1,0 +1,171 @@
+package org.dl4j.mixedprecision;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.SerializationFeature;
+
+/**
+ * What a saved mixed-precision network needs besides DL4J's own model file (FP32 configuration,
+ * master parameters and FP32 updater state): the loss scaling configuration and the scaler's state,
+ * the iteration and epoch counts to resume from (a checkpoint written while DL4J calls its listeners
+ * holds one iteration more than DL4J has counted yet), a format version and the parameter count. Stored as the JSON entry
+ * {@value #ENTRY} of the model's zip file, where plain DL4J ignores it.
+ *
+ * @param formatVersion  the version of this format the file was written with
+ * @param parameterCount the number of parameters of the network the state belongs to
+ * @param iterationCount the iterations whose updates the saved parameters hold
+ * @param epochCount     the epochs completed
+ * @param config         the loss scaling configuration
+ * @param status         the loss scaler's state after the last step
+ */
+record SavedState(int formatVersion, long parameterCount, int iterationCount, int epochCount,
+                  MixedPrecisionConfig config, LossScaleStatus status) {
+
+    /** The name of the zip entry. */
+    static final String ENTRY = "mixedPrecision.json";
+    /** The format version this library writes, and the newest it reads. */
+    static final int FORMAT_VERSION = 1;
+
+    private static final String FORMAT = "dl4j-mixedprecision";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** @return the state of a network in the current format version */
+    static SavedState of(long parameterCount, int iterationCount, int epochCount, MixedPrecisionConfig config,
+                         LossScaleStatus status) {
+        return new SavedState(FORMAT_VERSION, parameterCount, iterationCount, epochCount, config, status);
+    }
+
+    /** @return the state as UTF-8 JSON */
+    byte[] toJson() {
+        Map<String, Object> configJson = new LinkedHashMap<>();
+        configJson.put("scaling", config.scaling().name());
+        configJson.put("initialScale", config.initialScale());
+        configJson.put("growthFactor", config.growthFactor());
+        configJson.put("backoffFactor", config.backoffFactor());
+        configJson.put("growthInterval", config.growthInterval());
+        configJson.put("minScale", config.minScale());
+        configJson.put("maxScale", config.maxScale());
+        configJson.put("maxConsecutiveSkippedSteps", config.maxConsecutiveSkippedSteps());
+        Map<String, Object> scaler = new LinkedHashMap<>();
+        scaler.put("scale", status.scale());
+        scaler.put("lastStepScale", status.lastStepScale());
+        scaler.put("cleanSteps", status.cleanSteps());
+        scaler.put("skippedSteps", status.skippedSteps());
+        scaler.put("consecutiveSkippedSteps", status.consecutiveSkippedSteps());
+        scaler.put("overflowCount", status.overflowCount());
+        scaler.put("overflowParameters", status.overflowParameters());
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("format", FORMAT);
+        root.put("formatVersion", formatVersion);
+        root.put("parameterCount", parameterCount);
+        root.put("iterationCount", iterationCount);
+        root.put("epochCount", epochCount);
+        root.put("config", configJson);
+        root.put("scaler", scaler);
+        try {
+            return JSON.writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot write the mixed-precision state as JSON", e);
+        }
+    }
+
+    /**
+     * @param json the content of the {@value #ENTRY} entry
+     * @return the state it holds
+     * @throws IllegalArgumentException saying what is wrong: not JSON, a missing or invalid field, or a
+     *                                  format version newer than this library reads
+     */
+    static SavedState fromJson(byte[] json) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(ENTRY + " is not valid JSON (" + e.getMessage() + ")", e);
+        }
+        if (root == null || !FORMAT.equals(root.path("format").asText())) {
+            throw new IllegalArgumentException(ENTRY + " does not hold \"format\": \"" + FORMAT + "\"");
+        }
+        int version = wholeInt(root, "formatVersion");
+        if (version > FORMAT_VERSION) {
+            throw new IllegalArgumentException("its mixed-precision state has format version " + version
+                    + ", newer than this dl4j-mixedprecision reads (up to " + FORMAT_VERSION
+                    + "): restore it with the newer dl4j-mixedprecision that wrote it");
+        }
+        if (version < 1) {
+            throw new IllegalArgumentException(ENTRY + " has an invalid format version " + version);
+        }
+        JsonNode config = field(root, "config");
+        JsonNode scaler = field(root, "scaler");
+        List<String> overflowParameters = new ArrayList<>();
+        field(scaler, "overflowParameters").forEach(name -> overflowParameters.add(name.asText()));
+        LossScaleStatus status = new LossScaleStatus(number(scaler, "scale"), number(scaler, "lastStepScale"),
+                wholeInt(scaler, "cleanSteps"), whole(scaler, "skippedSteps"),
+                wholeInt(scaler, "consecutiveSkippedSteps"), whole(scaler, "overflowCount"),
+                overflowParameters);
+        return new SavedState(version, whole(root, "parameterCount"), wholeInt(root, "iterationCount"),
+                wholeInt(root, "epochCount"), config(config), status);
+    }
+
+    private static MixedPrecisionConfig config(JsonNode json) {
+        String scaling = field(json, "scaling").asText();
+        MixedPrecisionConfig.Builder builder = MixedPrecisionConfig.builder()
+                .growthFactor(number(json, "growthFactor"))
+                .backoffFactor(number(json, "backoffFactor"))
+                .growthInterval(wholeInt(json, "growthInterval"))
+                .minScale(number(json, "minScale"))
+                .maxScale(number(json, "maxScale"))
+                .maxConsecutiveSkippedSteps(wholeInt(json, "maxConsecutiveSkippedSteps"));
+        switch (scaling) {
+            case "DYNAMIC" -> builder.initialScale(number(json, "initialScale"));
+            case "STATIC" -> builder.staticScale(number(json, "initialScale"));
+            case "NONE" -> builder.noScaling();
+            default -> throw new IllegalArgumentException(ENTRY + ": unknown scaling \"" + scaling
+                    + "\", expected DYNAMIC, STATIC or NONE");
+        }
+        return builder.build();
+    }
+
+    private static double number(JsonNode node, String name) {
+        JsonNode value = field(node, name);
+        if (!value.isNumber()) {
+            throw new IllegalArgumentException(ENTRY + ": field \"" + name + "\" is not a number: " + value);
+        }
+        return value.asDouble();
+    }
+
+    private static int wholeInt(JsonNode node, String name) {
+        long value = whole(node, name);
+        if (value != (int) value) {
+            throw new IllegalArgumentException(ENTRY + ": field \"" + name + "\" is out of range: " + value);
+        }
+        return (int) value;
+    }
+
+    private static long whole(JsonNode node, String name) {
+        JsonNode value = field(node, name);
+        if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+            throw new IllegalArgumentException(ENTRY + ": field \"" + name + "\" is not a whole number: " + value);
+        }
+        return value.asLong();
+    }
+
+    private static JsonNode field(JsonNode node, String name) {
+        JsonNode value = node.get(name);
+        if (value == null || value.isNull()) {
+            throw new IllegalArgumentException(ENTRY + ": field \"" + name + "\" is missing");
+        }
+        return value;
+    }
+
+    /** @return the JSON text, for messages and tests */
+    @Override
+    public String toString() {
+        return new String(toJson(), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,222 @@
+package org.dl4j.mixedprecision;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+
+/**
+ * The files {@link MixedPrecisionSerializer} writes: plain DL4J reads them, inference exports agree with
+ * the trained network, and every broken file is refused with an error that names it and its problem.
+ */
+class SavedModelFilesTest {
+
+    @TempDir
+    Path folder;
+
+    private MultiLayerNetwork mixed;
+    private DataSet data;
+    private File file;
+
+    @BeforeEach
+    void trainAndSave() throws IOException {
+        data = TestNets.blobs(64, 8);
+        mixed = MixedPrecision.enable((MultiLayerNetwork) ResumeTest.network(false, new Adam(1e-2), true));
+        for (DataSet batch : data.batchBy(16)) {
+            mixed.fit(batch);
+        }
+        file = folder.resolve("model.zip").toFile();
+        MixedPrecisionSerializer.writeModel(mixed, file);
+    }
+
+    @Test
+    void plainDl4jLoadsTheFileAsTheFp32MasterNetwork() throws IOException {
+        MultiLayerNetwork plain = ModelSerializer.restoreMultiLayerNetwork(file, true);
+        MultiLayerNetwork master = MixedPrecision.master(mixed);
+
+        assertEquals(DataType.FLOAT, plain.params().dataType());
+        assertArrayEquals(TestNets.values(master.params()), TestNets.values(plain.params()));
+        assertArrayEquals(TestNets.values(master.getUpdater().getStateViewArray()),
+                TestNets.values(plain.getUpdater().getStateViewArray()), "the FP32 updater state");
+        assertEquals(mixed.getIterationCount(), plain.getIterationCount());
+        assertTrue(((OutputLayer) plain.getLayerWiseConfigurations().getConf(2).getLayer()).getLossFn() instanceof LossMCXENT,
+                "the user's own loss function, not the scaled one");
+    }
+
+    @Test
+    void aPlainDl4jFileRestoresWithDefaultScaling() throws IOException {
+        MultiLayerNetwork fp32 = (MultiLayerNetwork) ResumeTest.network(false, new Adam(1e-2), false);
+        fp32.fit(data);
+        File plainFile = folder.resolve("plain.zip").toFile();
+        ModelSerializer.writeModel(fp32, plainFile, true);
+
+        MultiLayerNetwork restored = MixedPrecisionSerializer.restoreMultiLayerNetwork(plainFile);
+        assertTrue(MixedPrecision.isMixedPrecision(restored));
+        assertEquals(MixedPrecisionConfig.defaults(), MixedPrecision.updaterOf(restored).config());
+        assertEquals(65536.0, MixedPrecision.status(restored).scale());
+        assertArrayEquals(TestNets.values(fp32.params()), TestNets.values(MixedPrecision.master(restored).params()));
+        assertArrayEquals(TestNets.values(fp32.getUpdater().getStateViewArray()),
+                TestNets.values(MixedPrecision.master(restored).getUpdater().getStateViewArray()));
+    }
+
+    @Test
+    void inferenceExportsLoadInPlainDl4jAndAgreeWithTheTrainedNetwork() throws IOException {
+        File fp32File = folder.resolve("fp32.zip").toFile();
+        File halfFile = folder.resolve("half.zip").toFile();
+        MixedPrecisionSerializer.writeInferenceModel(mixed, fp32File, DataType.FLOAT);
+        MixedPrecisionSerializer.writeInferenceModel(mixed, halfFile, DataType.HALF);
+
+        MultiLayerNetwork fp32 = ModelSerializer.restoreMultiLayerNetwork(fp32File);
+        MultiLayerNetwork half = ModelSerializer.restoreMultiLayerNetwork(halfFile);
+        assertEquals(DataType.FLOAT, fp32.params().dataType());
+        assertEquals(DataType.HALF, half.params().dataType());
+        INDArray trained = mixed.output(data.getFeatures()).castTo(DataType.FLOAT);
+        assertTrue(trained.equalsWithEps(fp32.output(data.getFeatures()), 2e-3), "FP32 export within FP16 tolerance");
+        assertTrue(trained.equalsWithEps(half.output(data.getFeatures().castTo(DataType.HALF)).castTo(DataType.FLOAT), 2e-3),
+                "HALF export within FP16 tolerance");
+        assertTrue(halfFile.length() < fp32File.length(), "HALF " + halfFile.length() + " bytes, FP32 " + fp32File.length());
+        assertThrows(IllegalArgumentException.class,
+                () -> MixedPrecisionSerializer.writeInferenceModel(mixed, fp32File, DataType.DOUBLE));
+    }
+
+    @Test
+    void aTruncatedFileIsRefused() throws IOException {
+        byte[] bytes = Files.readAllBytes(file.toPath());
+        Files.write(file.toPath(), Arrays.copyOf(bytes, bytes.length / 2));
+        assertRefused("truncated or corrupted");
+    }
+
+    @Test
+    void aCorruptedFileIsRefused() throws IOException {
+        byte[] bytes = Files.readAllBytes(file.toPath());
+        int middle = bytes.length / 2;
+        for (int i = middle; i < middle + 16; i++) {
+            bytes[i] ^= 0x5A;
+        }
+        Files.write(file.toPath(), bytes);
+        assertRefused("damaged");
+    }
+
+    @Test
+    void aStateFromANewerFormatVersionIsRefused() throws IOException {
+        replaceState(state -> state.replace("\"formatVersion\" : 1", "\"formatVersion\" : 99"));
+        assertRefused("format version 99, newer than this dl4j-mixedprecision reads (up to 1)");
+    }
+
+    @Test
+    void aStateForAnotherNetworkIsRefused() throws IOException {
+        long parameters = mixed.numParams();
+        replaceState(state -> state.replace("\"parameterCount\" : " + parameters, "\"parameterCount\" : " + (parameters + 5)));
+        assertRefused("saved for a network of " + (parameters + 5) + " parameters, but the network in the file has "
+                + parameters);
+    }
+
+    @Test
+    void anInvalidStateIsRefused() throws IOException {
+        replaceState(state -> state.replace("\"scaling\" : \"DYNAMIC\"", "\"scaling\" : \"SOMETIMES\""));
+        assertRefused("unknown scaling \"SOMETIMES\"");
+    }
+
+    @Test
+    void theHalfWorkingCopyWrittenByPlainDl4jIsRefused() throws IOException {
+        ModelSerializer.writeModel(mixed, file, true);
+        assertRefused("HALF working copy");
+    }
+
+    @Test
+    void aGraphFileIsNotRestoredAsAMultiLayerNetwork() throws IOException {
+        ComputationGraph graph = MixedPrecision.enable((ComputationGraph) ResumeTest.network(true, new Adam(1e-2), false));
+        MixedPrecisionSerializer.writeModel(graph, file);
+        IOException error = assertThrows(IOException.class, () -> MixedPrecisionSerializer.restoreMultiLayerNetwork(file));
+        assertTrue(error.getMessage().startsWith("Cannot restore " + file), error.getMessage());
+        assertTrue(MixedPrecision.isMixedPrecision(MixedPrecisionSerializer.restoreComputationGraph(file)));
+    }
+
+    @Test
+    void aSaveThatFailsPartWayLeavesThePreviousFileIntact() throws IOException {
+        byte[] before = Files.readAllBytes(file.toPath());
+        for (DataSet batch : data.batchBy(16)) {
+            mixed.fit(batch);
+        }
+        IOException diskFull = assertThrows(IOException.class,
+                () -> MixedPrecisionSerializer.write(mixed, file, out -> new FailingAfter(out, 4096)));
+
+        assertEquals("No space left on device", diskFull.getMessage());
+        assertArrayEquals(before, Files.readAllBytes(file.toPath()), "the previous file is untouched");
+        try (var entries = Files.list(folder)) {
+            assertEquals(List.of(file.toPath()), entries.toList(), "no temporary file left behind");
+        }
+        assertEquals(4, MixedPrecisionSerializer.restoreMultiLayerNetwork(file).getIterationCount(),
+                "the previous file still restores");
+    }
+
+    @Test
+    void onlyMixedPrecisionNetworksAreWritten() {
+        MultiLayerNetwork fp32 = (MultiLayerNetwork) ResumeTest.network(false, new Adam(1e-2), false);
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> MixedPrecisionSerializer.writeModel(fp32, file));
+        assertTrue(error.getMessage().contains("Not a mixed-precision network"), error.getMessage());
+    }
+
+    private void replaceState(UnaryOperator<String> edit) throws IOException {
+        byte[] state = ModelFiles.readVerified(file.toPath(), SavedState.ENTRY).get(SavedState.ENTRY);
+        String edited = edit.apply(new String(state, StandardCharsets.UTF_8));
+        assertFalse(edited.equals(new String(state, StandardCharsets.UTF_8)), "the edit applies to: " + edited);
+        ModelFiles.putEntry(file.toPath(), SavedState.ENTRY, edited.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void assertRefused(String problem) {
+        IOException error = assertThrows(IOException.class, () -> MixedPrecisionSerializer.restoreMultiLayerNetwork(file));
+        assertTrue(error.getMessage().startsWith("Cannot restore " + file), error.getMessage());
+        assertTrue(error.getMessage().contains(problem), error.getMessage());
+    }
+
+    /** A stream that fails like a full disk once it has written a number of bytes. */
+    private static final class FailingAfter extends FilterOutputStream {
+        private long left;
+
+        FailingAfter(OutputStream out, long bytes) {
+            super(out);
+            this.left = bytes;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            if (--left < 0) {
+                throw new IOException("No space left on device");
+            }
+            out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            for (int i = 0; i < len; i++) {
+                write(b[off + i]);
+            }
+        }
+    }
+}
