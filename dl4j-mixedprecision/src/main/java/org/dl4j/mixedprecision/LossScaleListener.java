@@ -6,8 +6,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reports the loss scaling of a mixed-precision network: logs every skipped step (with the parameters
- * whose gradient overflowed) and every growth of the scale at INFO, and keeps the status after the
+ * Reports the loss scaling of a mixed-precision network: logs the calibrated initial scale, every
+ * skipped step (with the parameters whose gradient overflowed) and every growth of the scale at INFO, and keeps the status after the
  * last iteration readable with {@link #lastStatus()}.
  *
  * <p>{@link MixedPrecision#enable} adds one to the network's listeners; add it again if you replace
@@ -28,6 +28,9 @@ public class LossScaleListener extends BaseTrainingListener {
             return;
         }
         LossScaleStatus status = updater.status();
+        if (status.calibration() != null && (lastStatus == null || lastStatus.calibration() == null)) {
+            log.info("Iteration {}: loss scale calibrated on the first minibatch: {}", iteration, status.calibration());
+        }
         if (status.lastStepSkipped()) {
             log.info("Iteration {}: step skipped, Inf/NaN gradient in {}; loss scale {} -> {}", iteration,
                     status.overflowParameters(), status.lastStepScale(), status.scale());

@@ -15,9 +15,11 @@ import java.util.List;
  * @param overflowCount           gradient values found Inf or NaN since training began
  * @param overflowParameters      the parameters ("layer_param") whose gradient held Inf or NaN in the
  *                                most recent skipped step; empty if none was skipped
+ * @param calibration             how the first step's scale was calibrated, or null if it was not (a fixed
+ *                                initial scale, or before the first step)
  */
 public record LossScaleStatus(double scale, double lastStepScale, int cleanSteps, long skippedSteps, int consecutiveSkippedSteps,
-                              long overflowCount, List<String> overflowParameters) {
+                              long overflowCount, List<String> overflowParameters, ScaleCalibration calibration) {
 
     /** Makes the parameter list unmodifiable. */
     public LossScaleStatus {

@@ -24,10 +24,13 @@ public final class LossScaler {
     private long skippedSteps;
     private long overflowCount;
 
-    /** @param config the scaling settings; the scale starts at {@link MixedPrecisionConfig#initialScale()} */
+    /**
+     * @param config the scaling settings; the scale starts at {@link MixedPrecisionConfig#initialScale()},
+     *               or at 1 until {@link #calibrate(double)} when the configuration calibrates it
+     */
     public LossScaler(MixedPrecisionConfig config) {
         this.config = config;
-        this.scale = config.initialScale();
+        this.scale = config.calibratesInitialScale() ? 1.0 : config.initialScale();
     }
 
     /** @return the factor the loss gradient is multiplied by in the next step */
@@ -83,6 +86,11 @@ public final class LossScaler {
             scale = Math.min(config.maxScale(), scale * config.growthFactor());
             cleanSteps = 0;
         }
+    }
+
+    /** Sets the scale chosen for the first step by a {@link ScaleCalibration}. */
+    void calibrate(double calibratedScale) {
+        scale = calibratedScale;
     }
 
     /**

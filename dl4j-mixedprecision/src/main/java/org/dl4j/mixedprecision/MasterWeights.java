@@ -26,6 +26,7 @@ final class MasterWeights {
     private final INDArray masterParams;
     private final INDArray masterGradient;
     private final List<INDArray> lossScaledGradients = new ArrayList<>();
+    private final List<DirectUpdate> directUpdates = new ArrayList<>();
     private final List<String> parameterNames = new ArrayList<>();
     private final List<INDArray> parameterGradients = new ArrayList<>();
     private final DefaultGradient gradient;
@@ -56,6 +57,8 @@ final class MasterWeights {
                 if (!isLossDerived(layers[i], param.getKey())) {
                     addLossScaledRange(scaledStart, offset);
                     scaledStart = end;
+                    directUpdates.add(new DirectUpdate(view, interval(this.masterParams, offset, end),
+                            interval(this.halfParams, offset, end)));
                 }
                 offset = end;
             }
@@ -100,6 +103,38 @@ final class MasterWeights {
     }
 
     /**
+     * Copies the HALF gradient into the FP32 buffer and measures it, for {@link ScaleCalibration}.
+     *
+     * @return the largest magnitude of the loss-scaled part of the gradient, or Infinity if the gradient
+     *         holds an Inf or NaN
+     */
+    double largestLossScaledGradient(INDArray halfGradient) {
+        masterGradient.assign(flat(halfGradient));
+        if (!Double.isFinite(masterGradient.sumNumber().doubleValue())) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double largest = 0.0;
+        for (INDArray gradient : lossScaledGradients) {
+            largest = Math.max(largest, gradient.amaxNumber().doubleValue());
+        }
+        return largest;
+    }
+
+    /**
+     * On a skipped step, applies the direct updates (BatchNormalization's running statistics,
+     * CenterLossOutputLayer's centers) of each layer whose update is finite, to the master and the HALF
+     * parameters, as DL4J's updater would (their updater is {@code NoOp}: the update is the "gradient").
+     */
+    void applyFiniteDirectUpdates() {
+        for (DirectUpdate update : directUpdates) {
+            if (Double.isFinite(update.gradient().sumNumber().doubleValue())) {
+                update.master().subi(update.gradient());
+                update.half().assign(update.master());
+            }
+        }
+    }
+
+    /**
      * @return the FP32 gradient buffer as a DL4J gradient, with one entry per parameter
      *         ("layer_param"), for the master network's own updater
      */
@@ -135,7 +170,15 @@ final class MasterWeights {
     }
 
     private INDArray range(long start, long end) {
-        return masterGradient.get(NDArrayIndex.interval(start, end));
+        return interval(masterGradient, start, end);
+    }
+
+    private static INDArray interval(INDArray flat, long start, long end) {
+        return flat.get(NDArrayIndex.interval(start, end));
+    }
+
+    /** One parameter updated directly, with its FP32 update, FP32 master values and HALF values. */
+    private record DirectUpdate(INDArray gradient, INDArray master, INDArray half) {
     }
 
     private static INDArray flat(INDArray array) {

@@ -5,9 +5,12 @@ import java.util.Objects;
 /**
  * Immutable settings of mixed-precision training: how the loss is scaled and when training gives up.
  *
- * <p>The defaults are those of PyTorch's {@code GradScaler}: dynamic scaling that starts at 65536
- * (2<sup>16</sup>), doubles after 2000 consecutive steps without overflow, halves on every step whose
- * gradients hold an Inf or NaN, and skips that step. In addition the scale is kept within
+ * <p>The defaults are those of PyTorch's {@code GradScaler} but for the start: dynamic scaling that
+ * doubles after 2000 consecutive steps without overflow, halves on every step whose gradients hold an
+ * Inf or NaN, and skips that step. Instead of starting at a fixed 65536 (2<sup>16</sup>) and halving its
+ * way down through skipped steps, the scale is calibrated on the first minibatch (see
+ * {@link ScaleCalibration}); {@link Builder#initialScale(double)} sets a fixed start instead. In
+ * addition the scale is kept within
  * [{@link #minScale()}, {@link #maxScale()}] (2<sup>-24</sup> and 2<sup>24</sup> by default), and
  * training stops with an {@link IllegalStateException} once more than
  * {@link #maxConsecutiveSkippedSteps()} (default 50) steps in a row have been skipped: at that point
@@ -36,8 +39,15 @@ public final class MixedPrecisionConfig {
 
     private static final MixedPrecisionConfig DEFAULTS = builder().build();
 
+    /**
+     * The factor between FP16's largest value and the largest scaled gradient a calibrated start allows:
+     * 8 leaves three doublings of headroom for gradients that grow in the first steps.
+     */
+    public static final double CALIBRATION_HEADROOM = 8.0;
+
     private final Scaling scaling;
     private final double initialScale;
+    private final boolean calibrateInitialScale;
     private final double growthFactor;
     private final double backoffFactor;
     private final int growthInterval;
@@ -48,6 +58,7 @@ public final class MixedPrecisionConfig {
     private MixedPrecisionConfig(Builder b) {
         this.scaling = b.scaling;
         this.initialScale = b.scaling == Scaling.NONE ? 1.0 : b.initialScale;
+        this.calibrateInitialScale = b.scaling == Scaling.DYNAMIC && b.calibrateInitialScale;
         this.growthFactor = b.growthFactor;
         this.backoffFactor = b.backoffFactor;
         this.growthInterval = b.growthInterval;
@@ -61,7 +72,7 @@ public final class MixedPrecisionConfig {
         return new Builder();
     }
 
-    /** @return the default configuration (PyTorch GradScaler's defaults) */
+    /** @return the default configuration (PyTorch GradScaler's defaults, with a calibrated start) */
     public static MixedPrecisionConfig defaults() {
         return DEFAULTS;
     }
@@ -71,9 +82,20 @@ public final class MixedPrecisionConfig {
         return scaling;
     }
 
-    /** @return the scale of the first step (1 when scaling is {@link Scaling#NONE}) */
+    /**
+     * @return the scale of the first step (1 when scaling is {@link Scaling#NONE}); not used when
+     *         {@link #calibratesInitialScale()}
+     */
     public double initialScale() {
         return initialScale;
+    }
+
+    /**
+     * @return true if the first step's scale is calibrated on the first minibatch (dynamic scaling
+     *         without a fixed {@link Builder#initialScale(double)}); see {@link ScaleCalibration}
+     */
+    public boolean calibratesInitialScale() {
+        return calibrateInitialScale;
     }
 
     /** @return the factor the scale grows by after {@link #growthInterval()} clean steps */
@@ -115,7 +137,8 @@ public final class MixedPrecisionConfig {
             return false;
         }
         MixedPrecisionConfig c = (MixedPrecisionConfig) o;
-        return scaling == c.scaling && initialScale == c.initialScale && growthFactor == c.growthFactor
+        return scaling == c.scaling && initialScale == c.initialScale
+                && calibrateInitialScale == c.calibrateInitialScale && growthFactor == c.growthFactor
                 && backoffFactor == c.backoffFactor && growthInterval == c.growthInterval
                 && minScale == c.minScale && maxScale == c.maxScale
                 && maxConsecutiveSkippedSteps == c.maxConsecutiveSkippedSteps;
@@ -123,13 +146,14 @@ public final class MixedPrecisionConfig {
 
     @Override
     public int hashCode() {
-        return Objects.hash(scaling, initialScale, growthFactor, backoffFactor, growthInterval, minScale, maxScale,
-                maxConsecutiveSkippedSteps);
+        return Objects.hash(scaling, initialScale, calibrateInitialScale, growthFactor, backoffFactor, growthInterval,
+                minScale, maxScale, maxConsecutiveSkippedSteps);
     }
 
     @Override
     public String toString() {
-        return "MixedPrecisionConfig(scaling=" + scaling + ", initialScale=" + initialScale
+        return "MixedPrecisionConfig(scaling=" + scaling + ", initialScale="
+                + (calibrateInitialScale ? "calibrated" : String.valueOf(initialScale))
                 + ", growthFactor=" + growthFactor + ", backoffFactor=" + backoffFactor
                 + ", growthInterval=" + growthInterval + ", minScale=" + minScale + ", maxScale=" + maxScale
                 + ", maxConsecutiveSkippedSteps=" + maxConsecutiveSkippedSteps + ")";
@@ -142,6 +166,7 @@ public final class MixedPrecisionConfig {
     public static final class Builder {
         private Scaling scaling = Scaling.DYNAMIC;
         private double initialScale = 65536.0;
+        private boolean calibrateInitialScale = true;
         private double growthFactor = 2.0;
         private double backoffFactor = 0.5;
         private int growthInterval = 2000;
@@ -152,9 +177,24 @@ public final class MixedPrecisionConfig {
         private Builder() {
         }
 
-        /** @param scale the scale of the first step, {@code > 0} (default 65536) */
+        /**
+         * A fixed scale for the first step, instead of the calibrated one.
+         *
+         * @param scale the scale of the first step, {@code > 0} (PyTorch's default is 65536)
+         */
         public Builder initialScale(double scale) {
             this.initialScale = positive("initialScale", scale, "a power of two such as 65536");
+            this.calibrateInitialScale = false;
+            return this;
+        }
+
+        /**
+         * @param calibrate true (the default) to calibrate the first step's scale on the first minibatch
+         *                  (see {@link ScaleCalibration}), false to start at {@link #initialScale(double)}
+         *                  (65536 unless set)
+         */
+        public Builder calibrateInitialScale(boolean calibrate) {
+            this.calibrateInitialScale = calibrate;
             return this;
         }
 
@@ -225,7 +265,7 @@ public final class MixedPrecisionConfig {
                 throw new IllegalArgumentException("minScale (" + minScale + ") is larger than maxScale (" + maxScale
                         + "): set minScale <= maxScale");
             }
-            if (scaling == Scaling.DYNAMIC && (initialScale < minScale || initialScale > maxScale)) {
+            if (scaling == Scaling.DYNAMIC && !calibrateInitialScale && (initialScale < minScale || initialScale > maxScale)) {
                 throw new IllegalArgumentException("initialScale (" + initialScale + ") is outside [minScale, maxScale] = ["
                         + minScale + ", " + maxScale + "]: move initialScale into that range or widen it");
             }

@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The updater of a mixed-precision {@link ComputationGraph}: DL4J's {@link ComputationGraphUpdater} of
@@ -35,14 +36,37 @@ public final class MixedPrecisionGraphUpdater extends ComputationGraphUpdater im
         this.half = half;
     }
 
-    /** Runs one mixed-precision step with the HALF graph's loss-scaled gradient. */
+    /** Runs one mixed-precision step with the HALF network's loss-scaled gradient. */
     @Override
     public synchronized void update(Gradient halfGradient, int iteration, int epoch, int batchSize,
                                     LayerWorkspaceMgr workspaceMgr) {
-        step.run(halfGradient.gradient(), half.score(),
-                () -> super.update(weights.gradient(), iteration, epoch, batchSize, workspaceMgr),
-                () -> getNetwork().applyConstraints(iteration, epoch),
-                () -> ForwardOverflow.firstVertex(half));
+        step.run(halfGradient.gradient(), iteration, new MixedPrecisionStep.Network() {
+            @Override
+            public void computeUpdate(int updaterIteration) {
+                MixedPrecisionGraphUpdater.super.update(weights.gradient(), updaterIteration, epoch, batchSize, workspaceMgr);
+            }
+
+            @Override
+            public void applyConstraints() {
+                getNetwork().applyConstraints(iteration, epoch);
+            }
+
+            @Override
+            public INDArray recomputeGradient() {
+                half.computeGradientAndScore();
+                return half.gradient().gradient();
+            }
+
+            @Override
+            public double loss() {
+                return half.score();
+            }
+
+            @Override
+            public String firstOverflowingLayer() {
+                return ForwardOverflow.firstVertex(half);
+            }
+        });
     }
 
     @Override

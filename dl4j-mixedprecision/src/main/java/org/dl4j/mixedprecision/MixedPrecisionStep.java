@@ -1,68 +1,131 @@
 package org.dl4j.mixedprecision;
 
 import java.util.List;
-import java.util.function.Supplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One optimizer step of a mixed-precision network, the same for every network kind: unscale the HALF
  * gradient into FP32, skip the step on Inf/NaN or run the FP32 updater on the master weights, refresh
- * the HALF parameters, then adapt the loss scale and hand it to the loss functions.
+ * the HALF parameters, then adapt the loss scale and hand it to the loss functions. The very first step
+ * may calibrate the scale first (see {@link ScaleCalibration}).
+ *
+ * <p>Skipped steps: the master weights, the FP32 updater state and the updater's own step count stay as
+ * they were (the master's DL4J updater is called with the network's iteration count minus the skipped
+ * steps, so Adam's bias correction and DL4J's schedules count applied steps only, as in Keras's
+ * LossScaleOptimizer), while the network's iteration count, which listeners see, counts every
+ * iteration. The direct updates that do not come from the loss (BatchNormalization's running
+ * statistics, CenterLossOutputLayer's centers) are still applied where they are finite, as PyTorch
+ * updates running statistics in the forward pass.
  */
 final class MixedPrecisionStep {
+
+    /** What a step needs from the kind of network it serves. */
+    interface Network {
+
+        /**
+         * Runs the master network's DL4J updater on the FP32 gradient buffer, leaving the update in it.
+         *
+         * @param updaterIteration the iteration count for the updater: applied steps only
+         */
+        void computeUpdate(int updaterIteration);
+
+        /** Applies the master network's parameter constraints to the master weights. */
+        void applyConstraints();
+
+        /** @return the HALF network's gradient, computed again for its current input at the current scale */
+        INDArray recomputeGradient();
+
+        /** @return the HALF network's loss for this step, for the error message */
+        double loss();
+
+        /** @return the first layer whose HALF activations are Inf/NaN, or null; asked only before an error */
+        String firstOverflowingLayer();
+    }
 
     private final MasterWeights weights;
     private final LossScaler scaler;
     private final List<ScaledLoss> losses;
     private List<String> overflowParameters = List.of();
     private double lastStepScale;
+    private boolean calibrationPending;
+    private ScaleCalibration calibration;
 
     MixedPrecisionStep(MasterWeights weights, LossScaler scaler, List<ScaledLoss> losses) {
         this.weights = weights;
         this.scaler = scaler;
         this.losses = List.copyOf(losses);
         this.lastStepScale = scaler.scale();
-        losses.forEach(loss -> loss.setScale(scaler.scale()));
+        this.calibrationPending = scaler.config().calibratesInitialScale();
+        setLossScales();
     }
 
     /**
-     * @param halfGradient     the HALF network's flat, loss-scaled gradient
-     * @param loss             the HALF network's loss for this step, for the error message
-     * @param computeUpdate    turns the FP32 gradient buffer into the update, with the master network's
-     *                         own DL4J updater
-     * @param applyConstraints applies the master network's parameter constraints to the master weights
-     * @param overflowingLayer names the first layer whose HALF activations are Inf/NaN (or null); asked
-     *                         only when training is about to stop
+     * @param halfGradient the HALF network's flat, loss-scaled gradient
+     * @param iteration    the network's iteration count
+     * @param network      the network-specific parts of the step
      * @throws IllegalStateException when more consecutive steps were skipped than configured
      */
-    void run(INDArray halfGradient, double loss, Runnable computeUpdate, Runnable applyConstraints,
-             Supplier<String> overflowingLayer) {
+    void run(INDArray halfGradient, int iteration, Network network) {
+        INDArray gradient = calibrationPending ? calibrate(halfGradient, network) : halfGradient;
         lastStepScale = scaler.scale();
-        long nonFinite = weights.unscale(halfGradient, lastStepScale);
+        long nonFinite = weights.unscale(gradient, lastStepScale);
         if (nonFinite == 0) {
-            computeUpdate.run();
+            network.computeUpdate((int) (iteration - scaler.skippedSteps()));
             weights.applyUpdate();
-            applyConstraints.run();
+            network.applyConstraints();
             weights.copyToHalf();
         } else {
             overflowParameters = weights.nonFiniteParameters();
+            weights.applyFiniteDirectUpdates();
         }
         scaler.update(nonFinite);
-        for (ScaledLoss scaledLoss : losses) {
-            scaledLoss.setScale(scaler.scale());
-        }
+        setLossScales();
         if (scaler.skipLimitExceeded()) {
-            String layer = overflowingLayer.get();
+            String layer = network.firstOverflowingLayer();
             String forward = layer == null ? "" : " The forward pass itself overflows: the activations of layer \""
                     + layer + "\" are Inf/NaN in HALF, beyond FP16's range of +-65504, whatever the loss scale."
                     + " Keep this network in FP32, or normalize that layer's activations (e.g. BatchNormalization).";
             throw new IllegalStateException("Mixed precision: " + scaler.consecutiveSkippedSteps()
                     + " consecutive training steps were skipped because their gradients held Inf or NaN values (in "
-                    + String.join(", ", overflowParameters) + "; loss " + loss + "; loss scale now " + scaler.scale()
-                    + ")." + forward
+                    + String.join(", ", overflowParameters) + "; loss " + network.loss() + "; loss scale now "
+                    + scaler.scale() + ")." + forward
                     + " The master weights are untouched, but the data or the model is broken: check the features"
                     + " and labels for NaN/Inf, lower the learning rate, or raise maxConsecutiveSkippedSteps (now "
                     + scaler.config().maxConsecutiveSkippedSteps() + ") in MixedPrecisionConfig.");
+        }
+    }
+
+    /**
+     * Chooses the scale from a gradient computed at scale 1 and computes the gradient again at that scale,
+     * halving it while the gradient overflows (see {@link ScaleCalibration}).
+     *
+     * @return the gradient for the first step
+     */
+    private INDArray calibrate(INDArray gradientAtScaleOne, Network network) {
+        calibrationPending = false;
+        MixedPrecisionConfig config = scaler.config();
+        double largest = weights.largestLossScaledGradient(gradientAtScaleOne);
+        double estimate = ScaleCalibration.estimate(largest, config);
+        double scale = estimate;
+        INDArray gradient = gradientAtScaleOne;
+        int backwardPasses = 0;
+        boolean done = scale == 1.0;
+        while (!done) {
+            scaler.calibrate(scale);
+            setLossScales();
+            gradient = network.recomputeGradient();
+            backwardPasses++;
+            done = Double.isFinite(weights.largestLossScaledGradient(gradient)) || scale == config.minScale();
+            scale = done ? scale : Math.max(config.minScale(), scale * 0.5);
+        }
+        calibration = new ScaleCalibration(largest, MixedPrecisionConfig.CALIBRATION_HEADROOM, estimate, scale,
+                backwardPasses);
+        return gradient;
+    }
+
+    private void setLossScales() {
+        for (ScaledLoss loss : losses) {
+            loss.setScale(scaler.scale());
         }
     }
 
@@ -71,7 +134,9 @@ final class MixedPrecisionStep {
         scaler.restore(status);
         lastStepScale = status.lastStepScale();
         overflowParameters = status.overflowParameters();
-        losses.forEach(loss -> loss.setScale(scaler.scale()));
+        calibration = status.calibration();
+        calibrationPending = scaler.config().calibratesInitialScale() && status.calibration() == null;
+        setLossScales();
     }
 
     /** @return the configuration the scaler follows */
@@ -82,6 +147,6 @@ final class MixedPrecisionStep {
     /** @return a snapshot of the scaler and of the last overflow */
     LossScaleStatus status() {
         return new LossScaleStatus(scaler.scale(), lastStepScale, scaler.cleanSteps(), scaler.skippedSteps(),
-                scaler.consecutiveSkippedSteps(), scaler.overflowCount(), overflowParameters);
+                scaler.consecutiveSkippedSteps(), scaler.overflowCount(), overflowParameters, calibration);
     }
 }

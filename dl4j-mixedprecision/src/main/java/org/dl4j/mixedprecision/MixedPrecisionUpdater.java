@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.MultiLayerUpdater;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The updater of a mixed-precision {@link MultiLayerNetwork}: DL4J's {@link MultiLayerUpdater} of the
@@ -45,10 +46,33 @@ public final class MixedPrecisionUpdater extends MultiLayerUpdater implements Ma
     @Override
     public synchronized void update(Gradient halfGradient, int iteration, int epoch, int batchSize,
                                     LayerWorkspaceMgr workspaceMgr) {
-        step.run(halfGradient.gradient(), half.score(),
-                () -> super.update(weights.gradient(), iteration, epoch, batchSize, workspaceMgr),
-                () -> getNetwork().applyConstraints(iteration, epoch),
-                () -> ForwardOverflow.firstLayer(half));
+        step.run(halfGradient.gradient(), iteration, new MixedPrecisionStep.Network() {
+            @Override
+            public void computeUpdate(int updaterIteration) {
+                MixedPrecisionUpdater.super.update(weights.gradient(), updaterIteration, epoch, batchSize, workspaceMgr);
+            }
+
+            @Override
+            public void applyConstraints() {
+                getNetwork().applyConstraints(iteration, epoch);
+            }
+
+            @Override
+            public INDArray recomputeGradient() {
+                half.computeGradientAndScore();
+                return half.gradient().gradient();
+            }
+
+            @Override
+            public double loss() {
+                return half.score();
+            }
+
+            @Override
+            public String firstOverflowingLayer() {
+                return ForwardOverflow.firstLayer(half);
+            }
+        });
     }
 
     @Override

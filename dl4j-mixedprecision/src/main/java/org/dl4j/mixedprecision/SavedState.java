@@ -46,6 +46,7 @@ record SavedState(int formatVersion, long parameterCount, int iterationCount, in
         Map<String, Object> configJson = new LinkedHashMap<>();
         configJson.put("scaling", config.scaling().name());
         configJson.put("initialScale", config.initialScale());
+        configJson.put("calibrateInitialScale", config.calibratesInitialScale());
         configJson.put("growthFactor", config.growthFactor());
         configJson.put("backoffFactor", config.backoffFactor());
         configJson.put("growthInterval", config.growthInterval());
@@ -60,6 +61,10 @@ record SavedState(int formatVersion, long parameterCount, int iterationCount, in
         scaler.put("consecutiveSkippedSteps", status.consecutiveSkippedSteps());
         scaler.put("overflowCount", status.overflowCount());
         scaler.put("overflowParameters", status.overflowParameters());
+        ScaleCalibration calibration = status.calibration();
+        scaler.put("calibration", calibration == null ? null : Map.of("largestGradient", calibration.largestGradient(),
+                "headroom", calibration.headroom(), "estimate", calibration.estimate(), "scale", calibration.scale(),
+                "backwardPasses", calibration.backwardPasses()));
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("format", FORMAT);
         root.put("formatVersion", formatVersion);
@@ -107,9 +112,17 @@ record SavedState(int formatVersion, long parameterCount, int iterationCount, in
         LossScaleStatus status = new LossScaleStatus(number(scaler, "scale"), number(scaler, "lastStepScale"),
                 wholeInt(scaler, "cleanSteps"), whole(scaler, "skippedSteps"),
                 wholeInt(scaler, "consecutiveSkippedSteps"), whole(scaler, "overflowCount"),
-                overflowParameters);
+                overflowParameters, calibration(scaler.get("calibration")));
         return new SavedState(version, whole(root, "parameterCount"), wholeInt(root, "iterationCount"),
                 wholeInt(root, "epochCount"), config(config), status);
+    }
+
+    private static ScaleCalibration calibration(JsonNode json) {
+        if (json == null || json.isNull()) {
+            return null;
+        }
+        return new ScaleCalibration(number(json, "largestGradient"), number(json, "headroom"), number(json, "estimate"),
+                number(json, "scale"), wholeInt(json, "backwardPasses"));
     }
 
     private static MixedPrecisionConfig config(JsonNode json) {
@@ -122,7 +135,8 @@ record SavedState(int formatVersion, long parameterCount, int iterationCount, in
                 .maxScale(number(json, "maxScale"))
                 .maxConsecutiveSkippedSteps(wholeInt(json, "maxConsecutiveSkippedSteps"));
         switch (scaling) {
-            case "DYNAMIC" -> builder.initialScale(number(json, "initialScale"));
+            case "DYNAMIC" -> builder.initialScale(number(json, "initialScale"))
+                    .calibrateInitialScale(field(json, "calibrateInitialScale").asBoolean());
             case "STATIC" -> builder.staticScale(number(json, "initialScale"));
             case "NONE" -> builder.noScaling();
             default -> throw new IllegalArgumentException(ENTRY + ": unknown scaling \"" + scaling
@@ -133,6 +147,9 @@ record SavedState(int formatVersion, long parameterCount, int iterationCount, in
 
     private static double number(JsonNode node, String name) {
         JsonNode value = field(node, name);
+        if (value.isTextual() && value.asText().equals("Infinity")) {
+            return Double.POSITIVE_INFINITY;
+        }
         if (!value.isNumber()) {
             throw new IllegalArgumentException(ENTRY + ": field \"" + name + "\" is not a number: " + value);
         }

@@ -1,6 +1,7 @@
 package org.dl4j.mixedprecision;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,7 +15,8 @@ class MixedPrecisionConfigTest {
     void defaultsArePyTorchGradScalers() {
         MixedPrecisionConfig config = MixedPrecisionConfig.defaults();
         assertEquals(MixedPrecisionConfig.Scaling.DYNAMIC, config.scaling());
-        assertEquals(65536.0, config.initialScale());
+        assertTrue(config.calibratesInitialScale());
+        assertEquals(65536.0, config.initialScale(), "the start with calibrateInitialScale(false)");
         assertEquals(2.0, config.growthFactor());
         assertEquals(0.5, config.backoffFactor());
         assertEquals(2000, config.growthInterval());
@@ -22,6 +24,17 @@ class MixedPrecisionConfigTest {
         assertEquals(config, MixedPrecisionConfig.builder().build());
         assertEquals(config.hashCode(), MixedPrecisionConfig.builder().build().hashCode());
         assertNotEquals(config, MixedPrecisionConfig.builder().growthInterval(10).build());
+    }
+
+    @Test
+    void aFixedInitialScaleTurnsCalibrationOff() {
+        assertFalse(MixedPrecisionConfig.builder().initialScale(1024).build().calibratesInitialScale());
+        assertFalse(MixedPrecisionConfig.builder().calibrateInitialScale(false).build().calibratesInitialScale());
+        assertFalse(MixedPrecisionConfig.builder().staticScale(8).build().calibratesInitialScale());
+        assertFalse(MixedPrecisionConfig.builder().noScaling().build().calibratesInitialScale());
+        assertTrue(MixedPrecisionConfig.builder().maxScale(1024).build().calibratesInitialScale(),
+                "a calibrated start is bounded by maxScale, not checked against initialScale");
+        assertNotEquals(MixedPrecisionConfig.defaults(), MixedPrecisionConfig.builder().initialScale(65536).build());
     }
 
     @Test
@@ -50,7 +63,8 @@ class MixedPrecisionConfigTest {
         assertRejected(b -> b.maxScale(0), "maxScale", "0.0");
         assertRejected(b -> b.maxConsecutiveSkippedSteps(0), "maxConsecutiveSkippedSteps", "0");
         assertRejected(b -> b.minScale(16).maxScale(8).build(), "minScale (16.0) is larger than maxScale (8.0)", "set minScale <= maxScale");
-        assertRejected(b -> b.maxScale(1024).build(), "initialScale (65536.0) is outside", "1024.0");
+        assertRejected(b -> b.calibrateInitialScale(false).maxScale(1024).build(), "initialScale (65536.0) is outside",
+                "1024.0");
     }
 
     private static void assertRejected(Consumer<MixedPrecisionConfig.Builder> change, String... fragments) {

@@ -83,6 +83,24 @@ class ResumeTest {
     }
 
     @Test
+    void aCalibratedScaleIsRestoredNotCalibratedAgain() throws IOException {
+        List<DataSet> batches = TestNets.blobs(6 * 16, 10).batchBy(16);
+        MultiLayerNetwork fp32 = (MultiLayerNetwork) network(false, new Adam(1e-2), true);
+        MultiLayerNetwork uninterrupted = MixedPrecision.enable(fp32.clone());
+        batches.forEach(uninterrupted::fit);
+
+        MultiLayerNetwork first = MixedPrecision.enable(fp32.clone());
+        batches.subList(0, 3).forEach(first::fit);
+        File file = folder.resolve("calibrated.zip").toFile();
+        MixedPrecisionSerializer.writeModel(first, file);
+        MultiLayerNetwork resumed = MixedPrecisionSerializer.restoreMultiLayerNetwork(file);
+        batches.subList(3, 6).forEach(resumed::fit);
+
+        assertTrue(MixedPrecision.status(resumed).calibration() != null);
+        assertSameState(uninterrupted, resumed);
+    }
+
+    @Test
     void checkpointListenerCheckpointsResumeExactlyAndLoadInPlainDl4j() throws IOException {
         List<DataSet> batches = TestNets.blobs(BATCHES * 16, 4).batchBy(16);
         MultiLayerNetwork fp32 = (MultiLayerNetwork) network(false, new Adam(1e-2), true);
@@ -109,6 +127,27 @@ class ResumeTest {
         assertEquals(DataType.FLOAT, plain.params().dataType());
         assertArrayEquals(TestNets.values(MixedPrecision.master(mixed).params()), TestNets.values(plain.params()),
                 "plain DL4J loads the FP32 master weights of the last checkpoint");
+    }
+
+    @Test
+    void epochCheckpointsOfAGraphResumeExactly() throws IOException {
+        DataSet data = TestNets.blobs(6 * 16, 9);
+        ComputationGraph fp32 = (ComputationGraph) network(true, new Nesterovs(1e-2, 0.9), true);
+        ComputationGraph uninterrupted = MixedPrecision.enable(fp32.clone(), RESTLESS_SCALER);
+        uninterrupted.fit(TestNets.iterator(data, 16), 3);
+
+        CheckpointListener checkpoints = new CheckpointListener.Builder(folder.toFile()).saveEveryEpoch().build();
+        ComputationGraph mixed = MixedPrecision.enable(fp32.clone(), RESTLESS_SCALER);
+        mixed.setListeners(new MixedPrecisionCheckpointListener(checkpoints));
+        mixed.fit(TestNets.iterator(data, 16), 2);
+
+        assertEquals(2, checkpoints.availableCheckpoints().size(), "one checkpoint per epoch");
+        ComputationGraph resumed = MixedPrecisionSerializer.restoreComputationGraph(
+                checkpoints.getFileForCheckpoint(checkpoints.lastCheckpoint()));
+        assertEquals(2, resumed.getEpochCount(), "two epochs are complete in the last checkpoint");
+        assertEquals(12, resumed.getIterationCount());
+        resumed.fit(TestNets.iterator(data, 16), 1);
+        assertSameState(uninterrupted, resumed);
     }
 
     @Test
