@@ -2,6 +2,7 @@ package org.dl4j.mixedprecision;
 
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -20,8 +21,12 @@ final class ForwardOverflow {
     private ForwardOverflow() {
     }
 
-    /** @return the name of the first layer with non-finite activations, or null if none (or no input) */
-    static String firstLayer(MultiLayerNetwork network) {
+    /** @return the name of the first layer or vertex with non-finite activations, or null if none (or no input) */
+    static String firstLayer(Model network) {
+        return network instanceof MultiLayerNetwork net ? firstLayer(net) : firstVertex((ComputationGraph) network);
+    }
+
+    private static String firstLayer(MultiLayerNetwork network) {
         INDArray input = network.getInput();
         if (input == null) {
             return null;
@@ -37,8 +42,7 @@ final class ForwardOverflow {
         return null;
     }
 
-    /** @return the name of the first vertex with non-finite activations, or null if none (or no input) */
-    static String firstVertex(ComputationGraph graph) {
+    private static String firstVertex(ComputationGraph graph) {
         INDArray[] inputs = graph.getInputs();
         if (inputs == null) {
             return null;

@@ -6,7 +6,6 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The updater of a mixed-precision {@link ComputationGraph}: DL4J's {@link ComputationGraphUpdater} of
@@ -21,7 +20,6 @@ public final class MixedPrecisionGraphUpdater extends ComputationGraphUpdater im
 
     private final transient MixedPrecisionStep step;
     private final transient MasterWeights weights;
-    private final transient ComputationGraph half;
 
     MixedPrecisionGraphUpdater(ComputationGraph master, ComputationGraph half, LossScaler scaler,
                                List<ScaledLoss> losses) {
@@ -32,41 +30,15 @@ public final class MixedPrecisionGraphUpdater extends ComputationGraphUpdater im
             names[i] = vertices[i].getConfig().getLayerName();
         }
         this.weights = new MasterWeights(vertices, names, half.params(), master.params(), master.getFlattenedGradients());
-        this.step = new MixedPrecisionStep(weights, scaler, losses);
-        this.half = half;
+        this.step = new MixedPrecisionStep(master, half, weights, scaler, losses);
     }
 
     /** Runs one mixed-precision step with the HALF network's loss-scaled gradient. */
     @Override
     public synchronized void update(Gradient halfGradient, int iteration, int epoch, int batchSize,
                                     LayerWorkspaceMgr workspaceMgr) {
-        step.run(halfGradient.gradient(), iteration, new MixedPrecisionStep.Network() {
-            @Override
-            public void computeUpdate(int updaterIteration) {
-                MixedPrecisionGraphUpdater.super.update(weights.gradient(), updaterIteration, epoch, batchSize, workspaceMgr);
-            }
-
-            @Override
-            public void applyConstraints() {
-                getNetwork().applyConstraints(iteration, epoch);
-            }
-
-            @Override
-            public INDArray recomputeGradient() {
-                half.computeGradientAndScore();
-                return half.gradient().gradient();
-            }
-
-            @Override
-            public double loss() {
-                return half.score();
-            }
-
-            @Override
-            public String firstOverflowingLayer() {
-                return ForwardOverflow.firstVertex(half);
-            }
-        });
+        step.run(halfGradient.gradient(), iteration, epoch,
+                updaterIteration -> super.update(weights.gradient(), updaterIteration, epoch, batchSize, workspaceMgr));
     }
 
     @Override

@@ -1,6 +1,9 @@
 package org.dl4j.mixedprecision;
 
 import java.util.List;
+import java.util.function.IntConsumer;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -19,29 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class MixedPrecisionStep {
 
-    /** What a step needs from the kind of network it serves. */
-    interface Network {
-
-        /**
-         * Runs the master network's DL4J updater on the FP32 gradient buffer, leaving the update in it.
-         *
-         * @param updaterIteration the iteration count for the updater: applied steps only
-         */
-        void computeUpdate(int updaterIteration);
-
-        /** Applies the master network's parameter constraints to the master weights. */
-        void applyConstraints();
-
-        /** @return the HALF network's gradient, computed again for its current input at the current scale */
-        INDArray recomputeGradient();
-
-        /** @return the HALF network's loss for this step, for the error message */
-        double loss();
-
-        /** @return the first layer whose HALF activations are Inf/NaN, or null; asked only before an error */
-        String firstOverflowingLayer();
-    }
-
+    private final Model master;
+    private final Model half;
     private final MasterWeights weights;
     private final LossScaler scaler;
     private final List<ScaledLoss> losses;
@@ -50,7 +32,16 @@ final class MixedPrecisionStep {
     private boolean calibrationPending;
     private ScaleCalibration calibration;
 
-    MixedPrecisionStep(MasterWeights weights, LossScaler scaler, List<ScaledLoss> losses) {
+    /**
+     * @param master  the FP32 master network
+     * @param half    the HALF network
+     * @param weights the two networks' parameters and the FP32 gradient buffer
+     * @param scaler  the loss scale
+     * @param losses  the HALF network's scaled losses
+     */
+    MixedPrecisionStep(Model master, Model half, MasterWeights weights, LossScaler scaler, List<ScaledLoss> losses) {
+        this.master = master;
+        this.half = half;
         this.weights = weights;
         this.scaler = scaler;
         this.losses = List.copyOf(losses);
@@ -60,19 +51,21 @@ final class MixedPrecisionStep {
     }
 
     /**
-     * @param halfGradient the HALF network's flat, loss-scaled gradient
-     * @param iteration    the network's iteration count
-     * @param network      the network-specific parts of the step
+     * @param halfGradient  the HALF network's flat, loss-scaled gradient
+     * @param iteration     the network's iteration count
+     * @param epoch         the network's epoch count
+     * @param computeUpdate runs the master network's DL4J updater on the FP32 gradient buffer, leaving
+     *                      the update in it, at the iteration count it is given (applied steps only)
      * @throws IllegalStateException when more consecutive steps were skipped than configured
      */
-    void run(INDArray halfGradient, int iteration, Network network) {
-        INDArray gradient = calibrationPending ? calibrate(halfGradient, network) : halfGradient;
+    void run(INDArray halfGradient, int iteration, int epoch, IntConsumer computeUpdate) {
+        INDArray gradient = calibrationPending ? calibrate(halfGradient) : halfGradient;
         lastStepScale = scaler.scale();
         long nonFinite = weights.unscale(gradient, lastStepScale);
         if (nonFinite == 0) {
-            network.computeUpdate((int) (iteration - scaler.skippedSteps()));
+            computeUpdate.accept((int) (iteration - scaler.skippedSteps()));
             weights.applyUpdate();
-            network.applyConstraints();
+            master.applyConstraints(iteration, epoch);
             weights.copyToHalf();
         } else {
             overflowParameters = weights.nonFiniteParameters();
@@ -81,13 +74,13 @@ final class MixedPrecisionStep {
         scaler.update(nonFinite);
         setLossScales();
         if (scaler.skipLimitExceeded()) {
-            String layer = network.firstOverflowingLayer();
+            String layer = ForwardOverflow.firstLayer(half);
             String forward = layer == null ? "" : " The forward pass itself overflows: the activations of layer \""
                     + layer + "\" are Inf/NaN in HALF, beyond FP16's range of +-65504, whatever the loss scale."
                     + " Keep this network in FP32, or normalize that layer's activations (e.g. BatchNormalization).";
             throw new IllegalStateException("Mixed precision: " + scaler.consecutiveSkippedSteps()
                     + " consecutive training steps were skipped because their gradients held Inf or NaN values (in "
-                    + String.join(", ", overflowParameters) + "; loss " + network.loss() + "; loss scale now "
+                    + String.join(", ", overflowParameters) + "; loss " + half.score() + "; loss scale now "
                     + scaler.scale() + ")." + forward
                     + " The master weights are untouched, but the data or the model is broken: check the features"
                     + " and labels for NaN/Inf, lower the learning rate, or raise maxConsecutiveSkippedSteps (now "
@@ -101,7 +94,7 @@ final class MixedPrecisionStep {
      *
      * @return the gradient for the first step
      */
-    private INDArray calibrate(INDArray gradientAtScaleOne, Network network) {
+    private INDArray calibrate(INDArray gradientAtScaleOne) {
         calibrationPending = false;
         MixedPrecisionConfig config = scaler.config();
         double largest = weights.largestLossScaledGradient(gradientAtScaleOne);
@@ -113,7 +106,8 @@ final class MixedPrecisionStep {
         while (!done) {
             scaler.calibrate(scale);
             setLossScales();
-            gradient = network.recomputeGradient();
+            half.computeGradientAndScore(LayerWorkspaceMgr.noWorkspaces());
+            gradient = half.gradient().gradient();
             backwardPasses++;
             done = Double.isFinite(weights.largestLossScaledGradient(gradient)) || scale == config.minScale();
             scale = done ? scale : Math.max(config.minScale(), scale * 0.5);

@@ -6,7 +6,6 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.MultiLayerUpdater;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The updater of a mixed-precision {@link MultiLayerNetwork}: DL4J's {@link MultiLayerUpdater} of the
@@ -15,11 +14,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Each step divides the loss-scaled HALF gradient by the scale into the master's FP32 gradient
  * buffer. If any value is Inf or NaN the step is skipped: master weights, updater state and HALF
- * parameters stay exactly as they were, and the scale backs off. Otherwise DL4J's updater runs in FP32
+ * parameters stay as they were (but for finite BatchNormalization statistics, see
+ * {@link MixedPrecisionStep}), and the scale backs off. Otherwise DL4J's updater runs in FP32
  * (minibatch division, gradient normalization, L1/L2/weight decay, the {@code IUpdater} with its
  * schedules), the update is subtracted from the master weights, the master's constraints are applied,
  * and the HALF parameters are refreshed from the master. Nothing is left for the optimizer's step
- * function to do. {@link MixedPrecision#enable(MultiLayerNetwork)} installs it.
+ * function to do. {@link MixedPrecision#enable(MultiLayerNetwork)} installs it, in the HALF network and
+ * as the master network's own updater (so that DL4J's {@code ModelSerializer} writes its FP32 state).
  */
 public final class MixedPrecisionUpdater extends MultiLayerUpdater implements MasterUpdater {
 
@@ -27,7 +28,6 @@ public final class MixedPrecisionUpdater extends MultiLayerUpdater implements Ma
 
     private final transient MixedPrecisionStep step;
     private final transient MasterWeights weights;
-    private final transient MultiLayerNetwork half;
 
     MixedPrecisionUpdater(MultiLayerNetwork master, MultiLayerNetwork half, LossScaler scaler,
                           List<ScaledLoss> losses) {
@@ -38,41 +38,15 @@ public final class MixedPrecisionUpdater extends MultiLayerUpdater implements Ma
             names[i] = String.valueOf(i);
         }
         this.weights = new MasterWeights(layers, names, half.params(), master.params(), master.getFlattenedGradients());
-        this.step = new MixedPrecisionStep(weights, scaler, losses);
-        this.half = half;
+        this.step = new MixedPrecisionStep(master, half, weights, scaler, losses);
     }
 
     /** Runs one mixed-precision step with the HALF network's loss-scaled gradient. */
     @Override
     public synchronized void update(Gradient halfGradient, int iteration, int epoch, int batchSize,
                                     LayerWorkspaceMgr workspaceMgr) {
-        step.run(halfGradient.gradient(), iteration, new MixedPrecisionStep.Network() {
-            @Override
-            public void computeUpdate(int updaterIteration) {
-                MixedPrecisionUpdater.super.update(weights.gradient(), updaterIteration, epoch, batchSize, workspaceMgr);
-            }
-
-            @Override
-            public void applyConstraints() {
-                getNetwork().applyConstraints(iteration, epoch);
-            }
-
-            @Override
-            public INDArray recomputeGradient() {
-                half.computeGradientAndScore();
-                return half.gradient().gradient();
-            }
-
-            @Override
-            public double loss() {
-                return half.score();
-            }
-
-            @Override
-            public String firstOverflowingLayer() {
-                return ForwardOverflow.firstLayer(half);
-            }
-        });
+        step.run(halfGradient.gradient(), iteration, epoch,
+                updaterIteration -> super.update(weights.gradient(), updaterIteration, epoch, batchSize, workspaceMgr));
     }
 
     @Override
