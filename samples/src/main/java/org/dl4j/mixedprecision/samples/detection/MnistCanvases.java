@@ -16,8 +16,9 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * A detection dataset made of real MNIST digits: each grayscale canvas holds 1 to 4 digits pasted at
- * random positions and scales (20 to 42 pixels), without heavy overlap; each digit's box is the tight
- * bounds of its ink. Written as PNG images plus Pascal VOC XML annotations (class names "0" to "9"), the
+ * random positions and scales (20 to 42 pixels), without heavy overlap and with the centers of no two
+ * digits in the same cell of the detector's grid (DL4J's YOLO labels hold one object per cell); each
+ * digit's box is the tight bounds of its ink. Written as PNG images plus Pascal VOC XML annotations (class names "0" to "9"), the
  * format DataVec's {@code ObjectDetectionRecordReader} reads. The same digits, canvas size and seed give
  * the same files.
  */
@@ -44,16 +45,17 @@ public final class MnistCanvases {
      * @param digits MNIST examples (features 784 wide, one-hot labels), e.g. from {@code MnistData}
      * @param count  canvases to write
      * @param size   canvas width and height in pixels, {@code >= 48}
+     * @param cell   the width of a grid cell of the detector, in pixels (32 for TinyYOLO)
      * @param seed   the seed of digit choice, positions and scales
      */
-    public static void write(DataSet digits, Path folder, int count, int size, long seed) {
+    public static void write(DataSet digits, Path folder, int count, int size, int cell, long seed) {
         Random random = new Random(seed);
         try {
             Files.createDirectories(folder.resolve("JPEGImages"));
             Files.createDirectories(folder.resolve("Annotations"));
             for (int i = 0; i < count; i++) {
                 String name = String.format(Locale.ROOT, "%06d", i);
-                Canvas canvas = draw(digits, size, random);
+                Canvas canvas = draw(digits, size, cell, random);
                 ImageIO.write(image(canvas), "png", folder.resolve("JPEGImages").resolve(name + ".png").toFile());
                 Files.writeString(folder.resolve("Annotations").resolve(name + ".xml"), voc(name + ".png", canvas),
                         StandardCharsets.UTF_8);
@@ -64,7 +66,7 @@ public final class MnistCanvases {
     }
 
     /** @return one canvas with 1 to 4 digits drawn from {@code digits} */
-    static Canvas draw(DataSet digits, int size, Random random) {
+    static Canvas draw(DataSet digits, int size, int cell, Random random) {
         if (size < 48) {
             throw new IllegalArgumentException("Canvas size must be >= 48 pixels, got " + size);
         }
@@ -78,7 +80,8 @@ public final class MnistCanvases {
             int y = random.nextInt(size - side + 1);
             float[] digit = scaled(digits.getFeatures().getRow(index), side);
             Box box = inkBounds(digit, side, x, y, digits.getLabels().getRow(index).argMax().getInt(0));
-            if (box == null || boxes.stream().anyMatch(other -> other.iou(box) > MAX_OVERLAP_IOU)) {
+            if (box == null || boxes.stream().anyMatch(other -> other.iou(box) > MAX_OVERLAP_IOU
+                    || cellOf(other, cell) == cellOf(box, cell))) {
                 continue;
             }
             for (int r = 0; r < side; r++) {
@@ -90,6 +93,12 @@ public final class MnistCanvases {
             boxes.add(box);
         }
         return new Canvas(size, pixels, List.copyOf(boxes));
+    }
+
+    private static long cellOf(Box box, int cell) {
+        long column = (long) ((box.x1() + box.x2()) / 2 / cell);
+        long row = (long) ((box.y1() + box.y2()) / 2 / cell);
+        return row << 32 | column;
     }
 
     /** Bilinear resampling of a 28x28 digit to {@code side} x {@code side}. */

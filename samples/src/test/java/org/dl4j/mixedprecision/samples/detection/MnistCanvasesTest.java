@@ -32,8 +32,11 @@ class MnistCanvasesTest {
         DataSet digits = rectangles();
         Random random = new Random(3);
         for (int i = 0; i < 50; i++) {
-            MnistCanvases.Canvas canvas = MnistCanvases.draw(digits, 96, random);
+            MnistCanvases.Canvas canvas = MnistCanvases.draw(digits, 96, 32, random);
             assertTrue(canvas.boxes().size() >= 1 && canvas.boxes().size() <= 4, "1 to 4 digits");
+            assertEquals(canvas.boxes().size(), canvas.boxes().stream()
+                    .map(box -> (int) ((box.x1() + box.x2()) / 64) + "," + (int) ((box.y1() + box.y2()) / 64))
+                    .distinct().count(), "no two digits centered in the same 32-pixel cell");
             boolean[] covered = new boolean[96 * 96];
             for (Box box : canvas.boxes()) {
                 assertTrue(box.x1() >= 0 && box.y1() >= 0 && box.x2() <= 96 && box.y2() <= 96, box.toString());
@@ -56,9 +59,9 @@ class MnistCanvasesTest {
 
     @Test
     void theFilesAreDeterministicPngAndVocXml() throws Exception {
-        MnistCanvases.write(rectangles(), folder.resolve("a"), 5, 64, 11);
-        MnistCanvases.write(rectangles(), folder.resolve("b"), 5, 64, 11);
-        MnistCanvases.write(rectangles(), folder.resolve("c"), 5, 64, 12);
+        MnistCanvases.write(rectangles(), folder.resolve("a"), 5, 64, 32, 11);
+        MnistCanvases.write(rectangles(), folder.resolve("b"), 5, 64, 32, 11);
+        MnistCanvases.write(rectangles(), folder.resolve("c"), 5, 64, 32, 12);
         for (String file : new String[] {"JPEGImages/000004.png", "Annotations/000004.xml"}) {
             assertArrayEquals(Files.readAllBytes(folder.resolve("a").resolve(file)),
                     Files.readAllBytes(folder.resolve("b").resolve(file)), "the same seed writes the same " + file);
@@ -87,11 +90,11 @@ class MnistCanvasesTest {
 
     @Test
     void tooSmallACanvasIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> MnistCanvases.draw(rectangles(), 40, new Random(1)));
+        assertThrows(IllegalArgumentException.class, () -> MnistCanvases.draw(rectangles(), 40, 32, new Random(1)));
     }
 
     /** Three stand-in "digits" of classes 0, 1, 2: white rectangles of different shapes on black. */
-    private static DataSet rectangles() {
+    static DataSet rectangles() {
         float[][] features = new float[3][28 * 28];
         float[][] labels = new float[3][10];
         int[][] shapes = {{6, 20, 10, 18}, {4, 24, 12, 15}, {10, 16, 5, 23}};
