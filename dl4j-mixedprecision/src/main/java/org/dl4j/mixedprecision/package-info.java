@@ -8,7 +8,13 @@
  * copy, which receives every update. {@link org.dl4j.mixedprecision.ScaledLossFunction},
  * {@link org.dl4j.mixedprecision.ScaledCenterLossOutputLayer} and
  * {@link org.dl4j.mixedprecision.ScaledYolo2OutputLayer} compute output losses in FP32 and scale their
- * gradients; {@link org.dl4j.mixedprecision.LossScaleListener} and
- * {@link org.dl4j.mixedprecision.LossScaleStatus} report the loss scale.
+ * gradients, and {@link org.dl4j.mixedprecision.Fp32ScoreRegularization} their regularization scores;
+ * {@link org.dl4j.mixedprecision.LossScaleListener} and {@link org.dl4j.mixedprecision.LossScaleStatus}
+ * report the loss scale and how its start was calibrated ({@link org.dl4j.mixedprecision.ScaleCalibration}).
+ *
+ * <p>Saving: {@link org.dl4j.mixedprecision.MixedPrecisionSerializer} writes and restores DL4J model files
+ * with the mixed-precision state; {@link org.dl4j.mixedprecision.MixedPrecisionCheckpointListener} and
+ * {@link org.dl4j.mixedprecision.MixedPrecisionModelSaver} do the same for DL4J's checkpoints and early
+ * stopping.
  */
 package org.dl4j.mixedprecision;
