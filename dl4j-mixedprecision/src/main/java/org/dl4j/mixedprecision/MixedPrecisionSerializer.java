@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -121,15 +123,8 @@ public final class MixedPrecisionSerializer {
      * @throws IOException naming the file and the problem if it cannot be restored exactly
      */
     public static MultiLayerNetwork restoreMultiLayerNetwork(File file) throws IOException {
-        Map<String, byte[]> entries = ModelFiles.readVerified(file.toPath(), ModelSerializer.CONFIGURATION_JSON,
-                SavedState.ENTRY);
-        SavedState state = stateIn(file, entries);
-        DataType stored = parse(file, () -> MultiLayerConfiguration.fromJson(json(entries)).getDataType());
-        checkFloat(file, stored);
-        MultiLayerNetwork master = parse(file, () -> ModelSerializer.restoreMultiLayerNetwork(file, true));
-        checkParameterCount(file, state, master.numParams());
-        MultiLayerNetwork network = MixedPrecision.enable(master, configOf(state));
-        return resume(network, state);
+        return restore(file, json -> MultiLayerConfiguration.fromJson(json).getDataType(),
+                () -> ModelSerializer.restoreMultiLayerNetwork(file, true), MixedPrecision::enable);
     }
 
     /**
@@ -138,15 +133,24 @@ public final class MixedPrecisionSerializer {
      * @throws IOException naming the file and the problem if it cannot be restored exactly
      */
     public static ComputationGraph restoreComputationGraph(File file) throws IOException {
+        return restore(file, json -> ComputationGraphConfiguration.fromJson(json).getDataType(),
+                () -> ModelSerializer.restoreComputationGraph(file, true), MixedPrecision::enable);
+    }
+
+    /**
+     * @param storedType reads the data type from the file's configuration JSON
+     * @param master     DL4J's restore of the FP32 network with its updater state
+     * @param enable     {@code MixedPrecision.enable} for the network kind
+     */
+    private static <T extends Model> T restore(File file, Function<String, DataType> storedType, Reading<T> master,
+                                               BiFunction<T, MixedPrecisionConfig, T> enable) throws IOException {
         Map<String, byte[]> entries = ModelFiles.readVerified(file.toPath(), ModelSerializer.CONFIGURATION_JSON,
                 SavedState.ENTRY);
         SavedState state = stateIn(file, entries);
-        DataType stored = parse(file, () -> ComputationGraphConfiguration.fromJson(json(entries)).getDataType());
-        checkFloat(file, stored);
-        ComputationGraph master = parse(file, () -> ModelSerializer.restoreComputationGraph(file, true));
-        checkParameterCount(file, state, master.numParams());
-        ComputationGraph graph = MixedPrecision.enable(master, configOf(state));
-        return resume(graph, state);
+        checkFloat(file, parse(file, () -> storedType.apply(json(entries))));
+        T network = parse(file, master);
+        checkParameterCount(file, state, network.numParams());
+        return resume(enable.apply(network, configOf(state)), state);
     }
 
     /**
