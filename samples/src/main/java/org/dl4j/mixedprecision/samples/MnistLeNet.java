@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
-import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -16,7 +15,6 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
-import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.dl4j.mixedprecision.LossScaleListener;
 import org.dl4j.mixedprecision.LossScaleStatus;
 import org.dl4j.mixedprecision.MixedPrecision;
@@ -195,15 +193,7 @@ public final class MnistLeNet {
         }
         IterationTimes times = new IterationTimes();
         int total = options.epochs() * ((options.train() + options.batch() - 1) / options.batch());
-        net.addListeners(times, new BaseTrainingListener() {
-            @Override
-            public void iterationDone(Model model, int iteration, int epoch) {
-                if ((iteration + 1) % 20 == 0 || iteration + 1 == total) {
-                    System.out.printf(Locale.ROOT, "  %s: iteration %d/%d, loss %.4f%n", precision, iteration + 1,
-                            total, model.score());
-                }
-            }
-        });
+        net.addListeners(times, ProgressListener.toStandardOutput(precision, total));
         DataSetIterator iterator = new ExistingDataSetIterator(train.batchBy(options.batch()));
         System.out.printf(Locale.ROOT, "Training %s ...%n", precision);
         times.start();
