@@ -63,7 +63,7 @@ final class MixedPrecisionStep {
         lastStepScale = scaler.scale();
         long nonFinite = weights.unscale(gradient, lastStepScale);
         if (nonFinite == 0) {
-            computeUpdate.accept((int) (iteration - scaler.skippedSteps()));
+            computeUpdate.accept((int) Math.max(0, iteration - scaler.skippedSteps()));
             weights.applyUpdate();
             master.applyConstraints(iteration, epoch);
             weights.copyToHalf();
