@@ -74,10 +74,7 @@ final class MixedPrecisionStep {
         scaler.update(nonFinite);
         setLossScales();
         if (scaler.skipLimitExceeded()) {
-            String layer = ForwardOverflow.firstLayer(half);
-            String forward = layer == null ? "" : " The forward pass itself overflows: the activations of layer \""
-                    + layer + "\" are Inf/NaN in HALF, beyond FP16's range of +-65504, whatever the loss scale."
-                    + " Keep this network in FP32, or normalize that layer's activations (e.g. BatchNormalization).";
+            String forward = ForwardOverflow.explain(half);
             throw new IllegalStateException("Mixed precision: " + scaler.consecutiveSkippedSteps()
                     + " consecutive training steps were skipped because their gradients held Inf or NaN values (in "
                     + String.join(", ", overflowParameters) + "; loss " + half.score() + "; loss scale now "

@@ -10,6 +10,9 @@ import org.deeplearning4j.nn.api.OptimizationAlgorithm;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
@@ -180,6 +183,27 @@ class BadInputTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> mixed.fit(batch));
         assertMessage(e, "layer \"huge\" are Inf/NaN in HALF", "65504", "Keep this network in FP32");
         assertArrayEquals(before, TestNets.values(MixedPrecision.master(mixed).params()));
+    }
+
+    @Test
+    void aBatchNormalizationOfTooFewValuesIsNamedWhenTrainingStops() {
+        // A 4x4 image, a 3x3 convolution and a 2x2 pooling leave 1x1 maps: with a minibatch of 1 the
+        // BatchNormalization layer normalizes one value per channel.
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(4).dataType(DataType.FLOAT)
+                .updater(new Adam(1e-3)).list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.IDENTITY).build())
+                .layer(new SubsamplingLayer.Builder(2, 2).stride(2, 2).build())
+                .layer(new BatchNormalization.Builder().name("bn").build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(4, 4, 1))
+                .build();
+        MultiLayerNetwork mixed = MixedPrecision.enable(TestNets.init(conf),
+                MixedPrecisionConfig.builder().initialScale(1).maxConsecutiveSkippedSteps(1).build());
+        DataSet one = new DataSet(Nd4j.rand(DataType.FLOAT, 1, 1, 4, 4), Nd4j.create(new float[][] {{1, 0}}));
+
+        mixed.fit(one);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> mixed.fit(one));
+        assertMessage(e, "BatchNormalization layer \"bn\" (1 values per channel)", "Use larger minibatches");
     }
 
     @Test
