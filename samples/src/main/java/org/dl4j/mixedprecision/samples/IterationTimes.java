@@ -5,15 +5,18 @@ import java.util.Collections;
 import java.util.List;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.dl4j.mixedprecision.MixedPrecision;
 
 /**
- * Records the wall-clock time between consecutive iterations and the score of each, for a median time
- * per iteration and a loss curve.
+ * Records the wall-clock time between consecutive iterations, the score of each and, for a
+ * mixed-precision network, its loss scale: for a median time per iteration, a loss curve and a loss-scale
+ * curve.
  */
 public final class IterationTimes extends BaseTrainingListener {
 
     private final List<Long> nanos = new ArrayList<>();
     private final List<Double> scores = new ArrayList<>();
+    private final List<Double> scales = new ArrayList<>();
     private long last = System.nanoTime();
 
     @Override
@@ -21,6 +24,9 @@ public final class IterationTimes extends BaseTrainingListener {
         long now = System.nanoTime();
         nanos.add(now - last);
         scores.add(model.score());
+        if (MixedPrecision.isMixedPrecision(model)) {
+            scales.add(MixedPrecision.status(model).scale());
+        }
         last = now;
     }
 
@@ -42,5 +48,10 @@ public final class IterationTimes extends BaseTrainingListener {
     /** @return the score of every iteration, in order */
     public List<Double> scores() {
         return Collections.unmodifiableList(scores);
+    }
+
+    /** @return the loss scale after every iteration, in order (empty for a network that is not mixed precision) */
+    public List<Double> scales() {
+        return Collections.unmodifiableList(scales);
     }
 }

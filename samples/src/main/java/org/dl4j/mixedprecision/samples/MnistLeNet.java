@@ -1,7 +1,6 @@
 package org.dl4j.mixedprecision.samples;
 
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -30,12 +29,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * and data order; prints test accuracy, time per iteration and training memory side by side.
  *
  * <pre>
- * mvn -q -pl samples exec:exec -Dsample.args="--train 5000 --epochs 2"
+ * mvn -q -pl samples exec:exec -Dsample.main=org.dl4j.mixedprecision.samples.MnistLeNet -Dsample.args="--help"
  * </pre>
- * Options: {@code --data DIR} (a folder with the four MNIST IDX files; default: found or obtained, see
- * {@link MnistFiles}), {@code --train N} (training examples, default 5000; {@code --full} for 60000),
- * {@code --test N} (default 2000), {@code --epochs N} (default 2), {@code --batch N} (default 64),
- * {@code --seed N} (default 123), {@code --precision fp32|mixed|both} (default both).
+ * {@code --help} lists the options ({@link Options#OPTIONS}); MNIST is found or obtained by {@link MnistFiles}.
  */
 public final class MnistLeNet {
 
@@ -68,77 +64,36 @@ public final class MnistLeNet {
      */
     public record Options(Path data, int train, int test, int epochs, int batch, long seed, List<String> precisions) {
 
-        /** @return the defaults: 5000 training and 2000 test examples, 2 epochs, batch 64, both precisions */
-        public static Options defaults() {
-            return new Options(null, 5000, 2000, 2, 64, 123, List.of("fp32", "mixed"));
-        }
+        /** The command-line options, with the defaults above. */
+        static final List<CommandLine.Option> OPTIONS = List.of(
+                new CommandLine.Option("--data", "DIR", null, "folder with the four MNIST IDX files (default: found or obtained)"),
+                new CommandLine.Option("--train", "N", "5000", "training examples"),
+                new CommandLine.Option("--test", "N", "2000", "test examples"),
+                CommandLine.Option.flag("--full", "all 60000 training and 10000 test examples"),
+                new CommandLine.Option("--epochs", "N", "2", "epochs"),
+                new CommandLine.Option("--batch", "N", "64", "minibatch size"),
+                new CommandLine.Option("--seed", "N", "123", "seed of the weights"),
+                new CommandLine.Option("--precision", "P", "both", "fp32, mixed or both"));
 
-        /** @return options parsed from the command line, each argument possibly holding several words */
-        public static Options parse(String... args) {
-            List<String> words = new ArrayList<>();
-            for (String arg : args) {
-                for (String word : arg.trim().split("\\s+")) {
-                    if (!word.isEmpty()) {
-                        words.add(word);
-                    }
-                }
-            }
-            Options o = defaults();
-            for (int i = 0; i < words.size(); i++) {
-                String key = words.get(i);
-                if (key.equals("--full")) {
-                    o = new Options(o.data, 60000, 10000, o.epochs, o.batch, o.seed, o.precisions);
-                    continue;
-                }
-                if (i + 1 >= words.size()) {
-                    throw new IllegalArgumentException("Option " + key + " needs a value");
-                }
-                String value = words.get(++i);
-                switch (key) {
-                    case "--data" -> o = new Options(Paths.get(value), o.train, o.test, o.epochs, o.batch, o.seed, o.precisions);
-                    case "--train" -> o = new Options(o.data, positive(key, value), o.test, o.epochs, o.batch, o.seed, o.precisions);
-                    case "--test" -> o = new Options(o.data, o.train, positive(key, value), o.epochs, o.batch, o.seed, o.precisions);
-                    case "--epochs" -> o = new Options(o.data, o.train, o.test, positive(key, value), o.batch, o.seed, o.precisions);
-                    case "--batch" -> o = new Options(o.data, o.train, o.test, o.epochs, positive(key, value), o.seed, o.precisions);
-                    case "--seed" -> o = new Options(o.data, o.train, o.test, o.epochs, o.batch, Long.parseLong(value), o.precisions);
-                    case "--precision" -> o = new Options(o.data, o.train, o.test, o.epochs, o.batch, o.seed, precisions(value));
-                    default -> throw new IllegalArgumentException("Unknown option " + key
-                            + ": use --data, --train, --test, --epochs, --batch, --seed, --precision or --full");
-                }
-            }
-            return o;
-        }
-
-        private static int positive(String key, String value) {
-            int n;
-            try {
-                n = Integer.parseInt(value);
-            } catch (NumberFormatException e) {
-                n = 0;
-            }
-            if (n < 1) {
-                throw new IllegalArgumentException(key + " must be a positive whole number, got " + value);
-            }
-            return n;
-        }
-
-        private static List<String> precisions(String value) {
-            return switch (value) {
-                case "fp32" -> List.of("fp32");
-                case "mixed" -> List.of("mixed");
-                case "both" -> List.of("fp32", "mixed");
-                default -> throw new IllegalArgumentException("--precision must be fp32, mixed or both, got " + value);
-            };
+        /** @return the options given on a command line of {@link #OPTIONS} */
+        static Options from(CommandLine line) {
+            boolean full = line.has("--full");
+            return new Options(line.path("--data"), full ? 60000 : line.positiveInt("--train"),
+                    full ? 10000 : line.positiveInt("--test"), line.positiveInt("--epochs"), line.positiveInt("--batch"),
+                    line.wholeNumber("--seed"), line.precisions("--precision"));
         }
     }
 
     private MnistLeNet() {
     }
 
-    /** Runs the sample with command-line options and prints the comparison table. */
+    /** Runs the sample with command-line options ({@code --help} lists them) and prints the comparison table. */
     public static void main(String[] args) {
-        Options options = Options.parse(args);
-        List<Result> results = runExample(options);
+        CommandLine.run("MNIST LeNet in FP32 and in mixed precision, side by side", Options.OPTIONS, args,
+                line -> printResults(runExample(Options.from(line))));
+    }
+
+    private static void printResults(List<Result> results) {
         System.out.println();
         System.out.println(table(results));
         System.out.println("Memory: parameters + gradients + FP32 master + updater state + workspaces, counted array by array.");

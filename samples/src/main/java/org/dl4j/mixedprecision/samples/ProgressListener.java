@@ -1,6 +1,7 @@
 package org.dl4j.mixedprecision.samples;
 
 import java.io.PrintStream;
+import java.math.BigDecimal;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 import org.deeplearning4j.nn.api.Model;
@@ -74,11 +75,15 @@ public final class ProgressListener extends BaseTrainingListener {
         int filled = done * BAR / total;
         double seconds = (nanoClock.getAsLong() - start) / 1e9;
         long left = Math.round(seconds / done * (total - done));
-        String scale = MixedPrecision.isMixedPrecision(model)
-                ? String.format(Locale.ROOT, "  scale %g", MixedPrecision.status(model).scale()) : "";
+        String scale = MixedPrecision.isMixedPrecision(model) ? "  scale " + number(MixedPrecision.status(model).scale()) : "";
         return String.format(Locale.ROOT, "  %s  epoch %d  iteration %d/%d [%s%s]  loss %.4f%s  ETA %s", name,
                 epoch + 1, done, total, "#".repeat(filled), ".".repeat(BAR - filled), model.score(), scale,
                 duration(left));
+    }
+
+    /** @return a power-of-two scale as it is (65536, 0.25), without trailing zeros */
+    private static String number(double scale) {
+        return BigDecimal.valueOf(scale).stripTrailingZeros().toPlainString();
     }
 
     private static String duration(long seconds) {

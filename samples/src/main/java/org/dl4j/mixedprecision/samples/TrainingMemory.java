@@ -1,6 +1,9 @@
 package org.dl4j.mixedprecision.samples;
 
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.Updater;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4j.mixedprecision.MixedPrecision;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -29,18 +32,26 @@ public record TrainingMemory(long parameterBytes, long gradientBytes, long maste
 
     /** @return the memory of a network trained on the current thread since {@link #resetWorkspaces()} */
     public static TrainingMemory of(MultiLayerNetwork network) {
-        long master = 0;
-        if (MixedPrecision.isMixedPrecision(network)) {
-            MultiLayerNetwork fp32 = MixedPrecision.master(network);
-            master = bytes(fp32.params()) + bytes(fp32.getFlattenedGradients());
-        }
+        MultiLayerNetwork master = MixedPrecision.isMixedPrecision(network) ? MixedPrecision.master(network) : null;
         Updater updater = network.getUpdater(false);
+        return of(network, master, updater == null ? null : updater.getStateViewArray());
+    }
+
+    /** @return the memory of a graph trained on the current thread since {@link #resetWorkspaces()} */
+    public static TrainingMemory of(ComputationGraph graph) {
+        ComputationGraph master = MixedPrecision.isMixedPrecision(graph) ? MixedPrecision.master(graph) : null;
+        ComputationGraphUpdater updater = graph.getUpdater(false);
+        return of(graph, master, updater == null ? null : updater.getStateViewArray());
+    }
+
+    private static TrainingMemory of(Model network, Model master, INDArray updaterState) {
+        long masterBytes = master == null ? 0 : bytes(master.params()) + bytes(master.getGradientsViewArray());
         long workspaces = 0;
         for (MemoryWorkspace workspace : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) {
             workspaces += workspace.getCurrentSize();
         }
-        return new TrainingMemory(bytes(network.params()), bytes(network.getFlattenedGradients()), master,
-                updater == null ? 0 : bytes(updater.getStateViewArray()), workspaces);
+        return new TrainingMemory(bytes(network.params()), bytes(network.getGradientsViewArray()), masterBytes,
+                bytes(updaterState), workspaces);
     }
 
     /** @return the sum of all parts */

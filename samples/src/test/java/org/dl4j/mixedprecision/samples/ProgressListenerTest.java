@@ -51,6 +51,6 @@ class ProgressListenerTest {
         String text = bytes.toString(StandardCharsets.UTF_8);
         assertEquals(3, text.chars().filter(c -> c == '\r').count(), "one redraw per iteration");
         assertTrue(text.endsWith("\n") && text.indexOf('\n') == text.length() - 1, "a newline only at the end");
-        assertTrue(text.contains("scale 1024"), text);
+        assertTrue(text.contains("scale 1024  ETA"), text);
     }
 }

@@ -6,12 +6,16 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.UUID;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.dl4j.mixedprecision.samples.MnistData;
+import org.dl4j.mixedprecision.samples.MnistFiles;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
@@ -30,8 +34,58 @@ public final class MnistCanvases {
     private static final int MIN_DIGIT = 20;
     private static final int MAX_DIGIT = 42;
     private static final double MAX_OVERLAP_IOU = 0.2;
+    private static final int TRAIN_DIGITS = 20000;
+    private static final int TEST_DIGITS = 5000;
 
     private MnistCanvases() {
+    }
+
+    /**
+     * The canvases of one configuration, written on first use into {@code cache} and reused afterwards:
+     * training canvases from MNIST's training digits, test canvases from its test digits. A folder is
+     * written under a temporary name and renamed when complete, so an interrupted run leaves none half
+     * written.
+     *
+     * @param cache the folder holding the datasets of every configuration
+     * @param files   the MNIST files
+     * @param size    canvas width and height in pixels
+     * @param cell    the detector's grid cell in pixels
+     * @param classes the digits used: 0 to {@code classes - 1}, 1 to 10 of them
+     * @param train   training canvases
+     * @param test    test canvases
+     * @param seed    the seed of both sets
+     * @return the dataset folder, with {@code train/} and {@code test/} VOC folders
+     */
+    public static Path cached(Path cache, MnistFiles files, int size, int cell, int classes, int train, int test,
+                              long seed) {
+        if (classes < 1 || classes > 10) {
+            throw new IllegalArgumentException("MNIST has the digits 0 to 9: use 1 to 10 classes, got " + classes);
+        }
+        Path folder = cache.resolve(String.format(Locale.ROOT, "%dpx-cell%d-%dclasses-%d-%d-seed%d", size, cell,
+                classes, train, test, seed));
+        if (Files.isDirectory(folder)) {
+            return folder;
+        }
+        Path partial = cache.resolve(folder.getFileName() + ".partial-" + UUID.randomUUID());
+        write(digitsBelow(MnistData.train(files, TRAIN_DIGITS), classes), partial.resolve("train"), train, size, cell, seed);
+        write(digitsBelow(MnistData.test(files, TEST_DIGITS), classes), partial.resolve("test"), test, size, cell,
+                seed + 1);
+        try {
+            Files.move(partial, folder, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot rename " + partial + " to " + folder, e);
+        }
+        return folder;
+    }
+
+    private static DataSet digitsBelow(DataSet digits, int classes) {
+        List<DataSet> kept = new ArrayList<>();
+        for (DataSet digit : digits) {
+            if (digit.getLabels().argMax(1).getInt(0) < classes) {
+                kept.add(digit);
+            }
+        }
+        return DataSet.merge(kept);
     }
 
     /** One canvas: its pixels (row-major, 0 to 1) and its digits' boxes. */

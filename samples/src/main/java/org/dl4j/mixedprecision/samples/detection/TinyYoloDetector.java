@@ -18,36 +18,57 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 /**
  * A TinyYOLO-shaped detector (DL4J zoo's {@code TinyYOLO}: 3x3 convolution + BatchNormalization + leaky
- * ReLU blocks, five 2x2 poolings to a grid of input / 32, then {@code Yolo2OutputLayer}) with its widths
- * divided by a factor, so that it trains on a CPU; and the decoding of its output into {@link Box}es.
+ * ReLU blocks with doubling widths, each but the last followed by 2x2 max pooling, then a 1x1 convolution
+ * and {@code Yolo2OutputLayer}), sized by the input, the grid cell and the first block's width so that
+ * it trains on a CPU; and the decoding of its output and of DataVec's YOLO labels into {@link Box}es.
+ *
+ * @param size     input width and height in pixels, a multiple of {@code cell}
+ * @param channels image channels
+ * @param classes  object classes
+ * @param width    channels of the first block (the zoo's TinyYOLO: 16)
+ * @param cell     the grid cell in pixels, a power of 2 (the zoo's: 32, five poolings)
+ * @param anchors  the anchor boxes (width, height) in pixels, e.g. from {@link Anchors#fit}
  */
-public final class TinyYoloDetector {
+public record TinyYoloDetector(int size, int channels, int classes, int width, int cell, double[][] anchors) {
 
-    /** The grid cell, in input pixels. */
-    public static final int CELL = 32;
-    /** Anchor boxes in grid cells (width, height): MNIST digits of 20 to 42 pixels, ink 40 to 100% of that. */
-    static final double[][] PRIORS = {{0.5, 0.8}, {0.9, 1.2}};
-
-    private TinyYoloDetector() {
+    /** Checks the shape. */
+    public TinyYoloDetector {
+        grid(size, cell);
+        if (anchors.length == 0) {
+            throw new IllegalArgumentException("The detector needs at least one anchor box");
+        }
     }
 
     /**
-     * @param size     input width and height, a multiple of 32
-     * @param channels image channels
-     * @param classes  object classes
-     * @param width    channels of the first block (TinyYOLO: 16); doubled by each of the next blocks
-     * @param updater  the updater
-     * @param seed     the weights' seed
-     * @return the FP32 configuration
+     * @return the output grid's width and height in cells for an input of {@code size} pixels
+     * @throws IllegalArgumentException unless the cell is a power of 2 and the size a multiple of it
      */
-    public static ComputationGraphConfiguration configuration(int size, int channels, int classes, int width,
-                                                              IUpdater updater, long seed) {
-        if (size % CELL != 0 || size < CELL) {
-            throw new IllegalArgumentException("The image size must be a multiple of " + CELL + ", got " + size);
+    public static int grid(int size, int cell) {
+        if (cell < 2 || Integer.bitCount(cell) != 1) {
+            throw new IllegalArgumentException("The grid cell must be a power of 2 pixels, got " + cell);
         }
+        if (size % cell != 0 || size < cell) {
+            throw new IllegalArgumentException("The image size must be a multiple of the grid cell (" + cell
+                    + " pixels), got " + size);
+        }
+        return size / cell;
+    }
+
+    /** @return the output grid's width and height in cells */
+    public int grid() {
+        return size / cell;
+    }
+
+    /**
+     * @param updater the updater
+     * @param seed    the weights' seed
+     * @return the FP32 configuration; class predictions are trained with cross-entropy on their softmax
+     */
+    public ComputationGraphConfiguration configuration(IUpdater updater, long seed) {
         ComputationGraphConfiguration.GraphBuilder graph = new NeuralNetConfiguration.Builder()
                 .seed(seed).dataType(DataType.FLOAT).updater(updater).weightInit(WeightInit.RELU)
                 .convolutionMode(ConvolutionMode.Same)
@@ -55,24 +76,24 @@ public final class TinyYoloDetector {
                 .addInputs("image")
                 .setInputTypes(InputType.convolutional(size, size, channels));
         String previous = "image";
-        int out = width;
-        for (int block = 1; block <= 7; block++) {
+        int poolings = Integer.numberOfTrailingZeros(cell);
+        for (int block = 1; block <= poolings + 1; block++) {
             String conv = "conv" + block;
-            graph.addLayer(conv, new ConvolutionLayer.Builder(3, 3).nOut(out).hasBias(false)
+            graph.addLayer(conv, new ConvolutionLayer.Builder(3, 3).nOut(width << (block - 1)).hasBias(false)
                             .activation(Activation.IDENTITY).build(), previous)
                     .addLayer("bn" + block, new BatchNormalization.Builder().build(), conv)
                     .addLayer("act" + block, new ActivationLayer(Activation.LEAKYRELU), "bn" + block);
             previous = "act" + block;
-            if (block <= 5) {
+            if (block <= poolings) {
                 graph.addLayer("pool" + block, new SubsamplingLayer.Builder(2, 2).stride(2, 2).build(), previous);
                 previous = "pool" + block;
             }
-            out = block < 6 ? out * 2 : out;
         }
-        INDArray priors = Nd4j.create(PRIORS);
-        graph.addLayer("head", new ConvolutionLayer.Builder(1, 1).nOut(PRIORS.length * (5 + classes))
+        INDArray priors = Nd4j.create(anchors).divi(cell);
+        graph.addLayer("head", new ConvolutionLayer.Builder(1, 1).nOut(anchors.length * (5 + classes))
                         .activation(Activation.IDENTITY).build(), previous)
-                .addLayer("yolo", new Yolo2OutputLayer.Builder().boundingBoxPriors(priors).build(), "head")
+                .addLayer("yolo", new Yolo2OutputLayer.Builder().boundingBoxPriors(priors)
+                        .lossClassPredictions(new LossMCXENT()).build(), "head")
                 .setOutputs("yolo");
         return graph.build();
     }
@@ -87,7 +108,7 @@ public final class TinyYoloDetector {
      * @param threshold the lowest confidence kept
      * @return the boxes found in each image, in pixels, with confidence = objectness x class probability
      */
-    public static List<List<Box>> detect(ComputationGraph network, INDArray features, double threshold) {
+    public List<List<Box>> detect(ComputationGraph network, INDArray features, double threshold) {
         return decode(network.outputSingle(features).castTo(DataType.FLOAT), threshold);
     }
 
@@ -97,17 +118,17 @@ public final class TinyYoloDetector {
      * @param threshold the lowest confidence kept
      * @return the boxes of each example, in pixels
      */
-    static List<List<Box>> decode(INDArray output, double threshold) {
+    List<List<Box>> decode(INDArray output, double threshold) {
         long examples = output.size(0);
         long gridHeight = output.size(2);
         long gridWidth = output.size(3);
-        int anchors = PRIORS.length;
-        int classes = (int) (output.size(1) / anchors - 5);
-        INDArray perAnchor = output.reshape('c', examples, anchors, 5 + classes, gridHeight, gridWidth);
+        int anchorCount = anchors.length;
+        int classes = (int) (output.size(1) / anchorCount - 5);
+        INDArray perAnchor = output.reshape('c', examples, anchorCount, 5 + classes, gridHeight, gridWidth);
         List<List<Box>> boxes = new ArrayList<>();
         for (int i = 0; i < examples; i++) {
             List<Box> found = new ArrayList<>();
-            for (int a = 0; a < anchors; a++) {
+            for (int a = 0; a < anchorCount; a++) {
                 for (int y = 0; y < gridHeight; y++) {
                     for (int x = 0; x < gridWidth; x++) {
                         int best = 0;
@@ -120,12 +141,37 @@ public final class TinyYoloDetector {
                         if (confidence < threshold) {
                             continue;
                         }
-                        double centerX = (x + perAnchor.getDouble(i, a, 0, y, x)) * CELL;
-                        double centerY = (y + perAnchor.getDouble(i, a, 1, y, x)) * CELL;
-                        double halfWidth = perAnchor.getDouble(i, a, 2, y, x) * CELL / 2;
-                        double halfHeight = perAnchor.getDouble(i, a, 3, y, x) * CELL / 2;
+                        double centerX = (x + perAnchor.getDouble(i, a, 0, y, x)) * cell;
+                        double centerY = (y + perAnchor.getDouble(i, a, 1, y, x)) * cell;
+                        double halfWidth = perAnchor.getDouble(i, a, 2, y, x) * cell / 2;
+                        double halfHeight = perAnchor.getDouble(i, a, 3, y, x) * cell / 2;
                         found.add(new Box(best, centerX - halfWidth, centerY - halfHeight, centerX + halfWidth,
                                 centerY + halfHeight, confidence));
+                    }
+                }
+            }
+            boxes.add(found);
+        }
+        return boxes;
+    }
+
+    /**
+     * @param labels DataVec's YOLO labels of a minibatch ({@code ObjectDetectionRecordReader}): [examples,
+     *               4 + classes, grid height, grid width], corners in cells, one object per cell
+     * @param cell   the grid cell in pixels
+     * @return the ground-truth boxes of each example, in pixels
+     */
+    public static List<List<Box>> truth(INDArray labels, int cell) {
+        List<List<Box>> boxes = new ArrayList<>();
+        for (int i = 0; i < labels.size(0); i++) {
+            List<Box> found = new ArrayList<>();
+            for (int y = 0; y < labels.size(2); y++) {
+                for (int x = 0; x < labels.size(3); x++) {
+                    for (int c = 0; c < labels.size(1) - 4; c++) {
+                        if (labels.getDouble(i, 4 + c, y, x) > 0.5) {
+                            found.add(Box.truth(c, labels.getDouble(i, 0, y, x) * cell, labels.getDouble(i, 1, y, x) * cell,
+                                    labels.getDouble(i, 2, y, x) * cell, labels.getDouble(i, 3, y, x) * cell));
+                        }
                     }
                 }
             }

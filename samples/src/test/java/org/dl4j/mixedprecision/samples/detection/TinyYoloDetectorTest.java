@@ -15,18 +15,44 @@ import org.nd4j.linalg.learning.config.Adam;
 
 class TinyYoloDetectorTest {
 
+    private static final double[][] ANCHORS = {{8, 16}, {16, 16}};
+
     @Test
-    void theGridIsAThirtySecondOfTheInputAndTheOutputDecodes() {
-        ComputationGraph network = new ComputationGraph(TinyYoloDetector.configuration(64, 1, 3, 4, new Adam(1e-3), 1));
+    void theGridIsTheInputOverTheCellAndTheOutputDecodes() {
+        TinyYoloDetector detector = new TinyYoloDetector(64, 1, 3, 4, 16, ANCHORS);
+        ComputationGraph network = new ComputationGraph(detector.configuration(new Adam(1e-3), 1));
         network.init();
+        assertEquals(5, network.getConfiguration().getVertices().keySet().stream().filter(n -> n.startsWith("conv")).count(),
+                "4 poolings to a 16-pixel cell, then one more block");
         INDArray images = Nd4j.rand(DataType.FLOAT, 2, 1, 64, 64);
         INDArray output = network.outputSingle(images);
-        assertArrayEquals(new long[] {2, TinyYoloDetector.PRIORS.length * (5 + 3), 2, 2}, output.shape());
-        List<List<Box>> boxes = TinyYoloDetector.detect(network, images, 0.0);
+        assertArrayEquals(new long[] {2, ANCHORS.length * (5 + 3), 4, 4}, output.shape());
+        List<List<Box>> boxes = detector.detect(network, images, 0.0);
         assertEquals(2, boxes.size());
-        assertEquals(TinyYoloDetector.PRIORS.length * 4, boxes.get(0).size(), "every anchor of every cell at threshold 0");
-        assertThrows(IllegalArgumentException.class,
-                () -> TinyYoloDetector.configuration(50, 1, 3, 4, new Adam(1e-3), 1));
+        assertEquals(ANCHORS.length * 16, boxes.get(0).size(), "every anchor of every cell at threshold 0");
+    }
+
+    @Test
+    void aSizeThatIsNotAMultipleOfAPowerOfTwoCellIsRefused() {
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                () -> new TinyYoloDetector(50, 1, 3, 4, 16, ANCHORS));
+        assertTrue(size.getMessage().contains("multiple of the grid cell (16 pixels), got 50"), size.getMessage());
+        IllegalArgumentException cell = assertThrows(IllegalArgumentException.class, () -> TinyYoloDetector.grid(48, 12));
+        assertTrue(cell.getMessage().contains("power of 2"), cell.getMessage());
+        assertEquals(3, TinyYoloDetector.grid(48, 16));
+    }
+
+    @Test
+    void dataVecLabelsDecodeToBoxesInPixels() {
+        // [examples, 4 + classes, grid height, grid width]: one object of class 1 in cell (row 1, column 0)
+        // with corners (0.25, 1.0) and (0.75, 1.5) in cells.
+        INDArray labels = Nd4j.zeros(DataType.FLOAT, 1, 6, 2, 2);
+        float[] values = {0.25f, 1.0f, 0.75f, 1.5f, 0f, 1f};
+        for (int v = 0; v < values.length; v++) {
+            labels.putScalar(new long[] {0, v, 1, 0}, values[v]);
+        }
+        List<Box> boxes = TinyYoloDetector.truth(labels, 32).get(0);
+        assertEquals(List.of(Box.truth(1, 8, 32, 24, 48)), boxes);
     }
 
     @Test
@@ -38,7 +64,8 @@ class TinyYoloDetectorTest {
         for (int v = 0; v < values.length; v++) {
             perAnchor.putScalar(new long[] {0, 1, v, 0, 1}, values[v]);
         }
-        List<Box> boxes = TinyYoloDetector.decode(perAnchor.reshape('c', 1, 16, 2, 2), 0.5).get(0);
+        TinyYoloDetector detector = new TinyYoloDetector(64, 1, 3, 4, 32, ANCHORS);
+        List<Box> boxes = detector.decode(perAnchor.reshape('c', 1, 16, 2, 2), 0.5).get(0);
         assertEquals(1, boxes.size());
         Box box = boxes.get(0);
         assertEquals(1, box.classIndex());
@@ -48,6 +75,6 @@ class TinyYoloDetectorTest {
         assertEquals(0, box.y1(), 1e-4);
         assertEquals(64, box.x2(), 1e-4);
         assertEquals(16, box.y2(), 1e-4);
-        assertTrue(TinyYoloDetector.decode(perAnchor.reshape('c', 1, 16, 2, 2), 0.75).get(0).isEmpty());
+        assertTrue(detector.decode(perAnchor.reshape('c', 1, 16, 2, 2), 0.75).get(0).isEmpty());
     }
 }
