@@ -78,9 +78,17 @@ public final class MixedPrecisionSerializer {
     }
 
     /**
-     * Adds a mixed-precision network's state to a model file that DL4J wrote from its master network
-     * (see {@link #masterForSaving}); the file is replaced in one move.
+     * Adds a mixed-precision network's state (loss scaler, configuration, counts) to a model file that
+     * DL4J's {@code ModelSerializer} wrote from {@link #masterForSaving}{@code (network)}; the file is
+     * replaced in one move.
+     *
+     * @throws IllegalArgumentException if the network is not mixed precision
      */
+    public static void addState(Model network, File file) throws IOException {
+        addState(stateOf(network, iterationCount(network), epochCount(network)), file.toPath());
+    }
+
+    /** {@link #addState(Model, File)} with the state given. */
     static void addState(SavedState savedState, Path file) throws IOException {
         byte[] state = savedState.toJson();
         ModelFiles.replace(file, temporary -> {
@@ -154,10 +162,16 @@ public final class MixedPrecisionSerializer {
     }
 
     /**
+     * For tools that save networks with DL4J's {@code ModelSerializer} themselves (Arbiter's
+     * {@code FileModelSaver}, your own savers): hand them this, then call {@link #addState(Model, File)} on
+     * the file they wrote, and {@link #restoreMultiLayerNetwork} / {@link #restoreComputationGraph} restore
+     * the mixed-precision network from it.
+     *
      * @return the FP32 master of a mixed-precision network, its iteration and epoch counts brought up to
      *         those of the network, ready for DL4J's {@code ModelSerializer}
+     * @throws IllegalArgumentException if the network is not mixed precision
      */
-    static Model masterForSaving(Model network) {
+    public static Model masterForSaving(Model network) {
         Model master = MixedPrecision.requireMixedPrecision(network).master();
         setCounts(master, iterationCount(network), epochCount(network));
         return master;

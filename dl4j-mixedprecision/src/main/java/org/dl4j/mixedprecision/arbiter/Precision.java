@@ -1,0 +1,9 @@
+package org.dl4j.mixedprecision.arbiter;
+
+/** How a candidate of an Arbiter search trains: in plain FP32, or in mixed precision (HALF with an FP32 master). */
+public enum Precision {
+    /** DL4J's usual FP32 training. */
+    FP32,
+    /** Mixed precision: {@code MixedPrecision.enable} on the candidate's network. */
+    MIXED
+}
