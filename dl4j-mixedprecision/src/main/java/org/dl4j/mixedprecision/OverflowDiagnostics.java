@@ -1,10 +1,10 @@
 package org.dl4j.mixedprecision;
 
+import java.lang.reflect.Field;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
 final class OverflowDiagnostics {
 
     private static final Logger log = LoggerFactory.getLogger(OverflowDiagnostics.class);
+
+    private static final Field GRAPH_LABELS = graphLabelsField();
 
     private final Set<String> loggedCauses = new HashSet<>();
     private int epoch = -1;
@@ -86,19 +88,29 @@ final class OverflowDiagnostics {
                 : ((ComputationGraph) network).getInputs();
     }
 
-    /** @return the labels the network's output layers hold (a graph has no getter for its own) */
+    /**
+     * @return the labels of the network's current minibatch. A ComputationGraph has no getter for them,
+     *         and its output layers have dropped theirs by the time the updater runs: read its field.
+     */
     private static INDArray[] labels(Model network) {
         if (network instanceof MultiLayerNetwork net) {
             return new INDArray[] {net.getLabels()};
         }
-        ComputationGraph graph = (ComputationGraph) network;
-        INDArray[] labels = new INDArray[graph.getNumOutputArrays()];
-        for (int i = 0; i < labels.length; i++) {
-            if (graph.getOutputLayer(i) instanceof IOutputLayer output) {
-                labels[i] = output.getLabels();
-            }
+        try {
+            return (INDArray[]) GRAPH_LABELS.get(network);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("Cannot read the labels of a ComputationGraph", e);
         }
-        return labels;
+    }
+
+    private static Field graphLabelsField() {
+        try {
+            Field field = ComputationGraph.class.getDeclaredField("labels");
+            field.setAccessible(true);
+            return field;
+        } catch (NoSuchFieldException e) {
+            throw new IllegalStateException("This DL4J version's ComputationGraph has no labels field", e);
+        }
     }
 
     private static boolean finite(INDArray[] arrays) {

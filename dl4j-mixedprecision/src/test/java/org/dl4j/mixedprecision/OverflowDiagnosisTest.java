@@ -12,11 +12,13 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.Sgd;
@@ -78,6 +80,19 @@ class OverflowDiagnosisTest {
     }
 
     @Test
+    void aGraphWithInfLabelsIsDiagnosedAsBadLabels() {
+        ComputationGraph mixed = MixedPrecision.enable(
+                ComputationGraphTest.init(ComputationGraphTest.twoHeadGraph(new Adam(1e-3), 3)));
+        MultiDataSet batch = ComputationGraphTest.twoHeadData(16, 4, false);
+        batch.getLabels(1).putScalar(3, 1, Double.POSITIVE_INFINITY);
+        mixed.fit(batch);
+        OverflowDiagnosis diagnosis = MixedPrecision.updaterOf(mixed).lastDiagnosis();
+        assertTrue(diagnosis.labelsNonFinite() && !diagnosis.featuresNonFinite(), String.valueOf(diagnosis));
+        assertEquals(OverflowDiagnosis.Pass.BACKWARD, diagnosis.pass());
+        assertEquals("reg", diagnosis.layerName(), "the regression head's gradient overflows first: " + diagnosis);
+    }
+
+    @Test
     void aHealthyRunDiagnosesAndLogsNothing() {
         MultiLayerNetwork mixed = MixedPrecision.enable(TestNets.init(TestNets.mlp(new Adam(1e-2), 4)));
         try (LogCapture log = new LogCapture()) {
@@ -104,8 +119,6 @@ class OverflowDiagnosisTest {
             assertEquals(1, warnings.size(), log.warnings().toString());
             assertTrue(warnings.get(0).contains("a learning rate too high"), warnings.get(0));
             assertTrue(stop.getMessage().contains("Diagnosis of the last one: Minibatch"), stop.getMessage());
-            System.out.println(warnings.get(0));
-            System.out.println(stop.getMessage());
         }
     }
 
