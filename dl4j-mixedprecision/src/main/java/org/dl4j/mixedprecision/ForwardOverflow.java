@@ -105,7 +105,7 @@ final class ForwardOverflow {
     }
 
     /** @return the layer's configured name, or its index if it has none */
-    static String layerName(Layer layer, int index) {
+    private static String layerName(Layer layer, int index) {
         return layer.getLayerName() == null ? String.valueOf(index) : layer.getLayerName();
     }
 

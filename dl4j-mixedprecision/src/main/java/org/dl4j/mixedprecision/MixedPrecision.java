@@ -172,16 +172,20 @@ public final class MixedPrecision {
      * @param batch   one minibatch of training data, with labels; it is left as it was
      * @return the mixed-precision network, or {@code network} itself if the check failed or
      *         {@value #ENABLED_PROPERTY} is false
-     * @throws IllegalArgumentException as {@code enable} does, or if the batch is null or has no labels
+     * @throws IllegalArgumentException as {@code enable} does, or if the self-check is on and the batch is
+     *                                  null or has no labels
      */
     public static MultiLayerNetwork enableChecked(MultiLayerNetwork network, DataSet batch,
                                                   MixedPrecisionConfig config) {
         if (!shouldEnable(network, config)) {
             return network;
         }
+        if (!config.selfCheck()) {
+            return enable(network, config);
+        }
         SelfCheck.Batch checked = SelfCheck.Batch.of(batch);
         MultiLayerNetwork mixed = enable(network, config);
-        return !config.selfCheck() || SelfCheck.run(mixed, checked).passed() ? mixed : network;
+        return SelfCheck.run(mixed, checked).passed() ? mixed : network;
     }
 
     /**
@@ -202,9 +206,12 @@ public final class MixedPrecision {
         if (!shouldEnable(graph, config)) {
             return graph;
         }
+        if (!config.selfCheck()) {
+            return enable(graph, config);
+        }
         SelfCheck.Batch checked = SelfCheck.Batch.of(batch);
         ComputationGraph mixed = enable(graph, config);
-        return !config.selfCheck() || SelfCheck.run(mixed, checked).passed() ? mixed : graph;
+        return SelfCheck.run(mixed, checked).passed() ? mixed : graph;
     }
 
     /**

@@ -66,7 +66,7 @@ final class MixedPrecisionStep {
      * @throws IllegalStateException when more consecutive steps were skipped than configured
      */
     void run(INDArray halfGradient, int iteration, int epoch, IntConsumer computeUpdate) {
-        diagnostics.minibatch(iteration, epoch);
+        int minibatch = diagnostics.minibatch(iteration, epoch);
         INDArray gradient = calibrationPending ? calibrate(halfGradient) : halfGradient;
         lastStepScale = scaler.scale();
         long nonFinite = weights.unscale(gradient, lastStepScale);
@@ -78,7 +78,7 @@ final class MixedPrecisionStep {
         } else {
             List<MasterWeights.Parameter> nonFiniteParameters = weights.nonFiniteParameters();
             overflowParameters = nonFiniteParameters.stream().map(MasterWeights.Parameter::name).toList();
-            diagnostics.diagnose(half, nonFiniteParameters, lastStepScale, iteration, epoch);
+            diagnostics.diagnose(half, nonFiniteParameters, lastStepScale, minibatch, iteration, epoch);
             weights.applyFiniteDirectUpdates();
         }
         scaler.update(nonFinite);

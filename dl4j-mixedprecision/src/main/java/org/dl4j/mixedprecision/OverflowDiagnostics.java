@@ -29,7 +29,7 @@ final class OverflowDiagnostics {
     private ForwardOverflow lastForward;
 
     /**
-     * Counts minibatches within the epoch; called for every step, costs two comparisons.
+     * Counts minibatches within the epoch; called for every step, costs a comparison.
      *
      * @return the index of the step's minibatch in its epoch
      */
@@ -47,10 +47,10 @@ final class OverflowDiagnostics {
      * @param half               the HALF network, still holding the step's minibatch
      * @param nonFiniteGradients the parameters whose gradients hold Inf/NaN, in parameter order (not empty)
      * @param scale              the loss scale of the step
+     * @param minibatch          the step's minibatch index in its epoch, from {@link #minibatch(int, int)}
      */
-    OverflowDiagnosis diagnose(Model half, List<MasterWeights.Parameter> nonFiniteGradients, double scale,
-                               int iteration, int epoch) {
-        int minibatch = minibatch(iteration, epoch);
+    void diagnose(Model half, List<MasterWeights.Parameter> nonFiniteGradients, double scale,
+                               int minibatch, int iteration, int epoch) {
         lastForward = ForwardOverflow.of(half);
         ForwardOverflow.LayerActivation forward = lastForward.firstNonFinite().orElse(null);
         MasterWeights.Parameter nearestOutput = nonFiniteGradients.get(nonFiniteGradients.size() - 1);
@@ -70,7 +70,6 @@ final class OverflowDiagnostics {
             }
         }
         last = diagnosis;
-        return diagnosis;
     }
 
     /** @return the diagnosis of the most recent skipped step, or null if no step was skipped */

@@ -134,6 +134,8 @@ class SelfCheckTest {
         DataSet unlabeled = new DataSet(TestNets.blobs(4, 1).getFeatures(), null);
         e = assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enableChecked(fp32, unlabeled));
         assertTrue(e.getMessage().contains("has no labels"), e.getMessage());
+        assertTrue(MixedPrecision.isMixedPrecision(MixedPrecision.enableChecked(fp32, null,
+                MixedPrecisionConfig.builder().selfCheck(false).build())), "no check, no batch needed");
     }
 
     /** A linear regression: its outputs are as small as its inputs. */
