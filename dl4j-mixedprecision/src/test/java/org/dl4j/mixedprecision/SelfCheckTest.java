@@ -13,7 +13,9 @@ import java.util.List;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLambdaLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -25,6 +27,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -54,6 +57,26 @@ class SelfCheckTest {
         assertTrue(result.gradientCosine() > 0.999, result.toString());
         assertTrue(result.memorySaving() < 0, "a batch of 16 through a 1.5k-parameter MLP: the FP32 master costs"
                 + " more than the HALF activations save: " + result);
+    }
+
+    @Test
+    void aConvolutionalNetworkPassesAndSavesMemoryAtAUsefulMinibatchSize() {
+        MultiLayerNetwork fp32 = TestNets.init(new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.FLOAT)
+                .updater(new Adam(1e-3)).list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(16).activation(Activation.RELU).build())
+                .layer(new SubsamplingLayer.Builder(2, 2).stride(2, 2).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(TestNets.CLASSES)
+                        .activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(16, 16, 1))
+                .build());
+        DataSet batch = new DataSet(Nd4j.rand(DataType.FLOAT, 32, 1, 16, 16),
+                TestNets.blobs(32, 1).getLabels());
+
+        SelfCheck.Result result = SelfCheck.run(MixedPrecision.enable(fp32), SelfCheck.Batch.of(batch));
+        assertTrue(result.passed(), result.toString());
+        // FP32: 4 x (2 x 2,515 parameters + 5,030 Adam values + 125,536 activations) bytes; mixed precision
+        // holds the activations in 2 bytes, the parameters and gradients in 2 + 4 bytes each.
+        assertEquals(0.4444, result.memorySaving(), 1e-4, result.toString());
     }
 
     @Test
