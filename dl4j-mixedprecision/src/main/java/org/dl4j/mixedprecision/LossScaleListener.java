@@ -7,8 +7,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reports the loss scaling of a mixed-precision network: logs the calibrated initial scale, every
- * skipped step (with the parameters whose gradient overflowed) and every growth of the scale at INFO, and keeps the status after the
- * last iteration readable with {@link #lastStatus()}.
+ * skipped step (with the parameters whose gradient overflowed) and every growth of the scale at INFO, and
+ * keeps the status after the last iteration readable with {@link #lastStatus()} and the diagnosis of the
+ * last skipped step with {@link #lastDiagnosis()}. (The diagnoses themselves, and the warning when the
+ * scale keeps falling, are logged by the network's updater, with or without this listener.)
  *
  * <p>{@link MixedPrecision#enable} adds one to the network's listeners; add it again if you replace
  * them with {@code setListeners(...)}. Training does not depend on it: the scale is adapted by the
@@ -20,6 +22,7 @@ public class LossScaleListener extends BaseTrainingListener {
     private static final Logger log = LoggerFactory.getLogger(LossScaleListener.class);
 
     private volatile LossScaleStatus lastStatus;
+    private volatile OverflowDiagnosis lastDiagnosis;
 
     @Override
     public void iterationDone(Model model, int iteration, int epoch) {
@@ -39,10 +42,19 @@ public class LossScaleListener extends BaseTrainingListener {
                     status.lastStepScale(), status.scale());
         }
         lastStatus = status;
+        lastDiagnosis = updater.lastDiagnosis();
     }
 
     /** @return the loss scaling status after the last iteration seen, or null before the first */
     public LossScaleStatus lastStatus() {
         return lastStatus;
+    }
+
+    /**
+     * @return where the Inf/NaN of the most recent skipped step came from, as of the last iteration seen;
+     *         null if no step was skipped
+     */
+    public OverflowDiagnosis lastDiagnosis() {
+        return lastDiagnosis;
     }
 }

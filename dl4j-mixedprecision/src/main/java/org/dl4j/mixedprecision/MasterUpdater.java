@@ -15,6 +15,9 @@ interface MasterUpdater {
     /** @return the loss scaling state after the last step */
     LossScaleStatus status();
 
+    /** @return the diagnosis of the most recent skipped step, or null if no step was skipped */
+    OverflowDiagnosis lastDiagnosis();
+
     /** @return the loss scaling configuration */
     MixedPrecisionConfig config();
 

@@ -3,10 +3,12 @@ package org.dl4j.mixedprecision;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.conf.layers.CenterLossOutputLayer;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.params.CenterLossParamInitializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -27,13 +29,12 @@ final class MasterWeights {
     private final INDArray masterGradient;
     private final List<INDArray> lossScaledGradients = new ArrayList<>();
     private final List<DirectUpdate> directUpdates = new ArrayList<>();
-    private final List<String> parameterNames = new ArrayList<>();
-    private final List<INDArray> parameterGradients = new ArrayList<>();
+    private final List<Parameter> parameters = new ArrayList<>();
     private final DefaultGradient gradient;
 
     /**
      * @param layers         the master network's layers (or vertices) in parameter order
-     * @param layerNames     the name of each layer, used in DL4J's "name_param" gradient keys
+     * @param layerNames     the gradient key prefix of each layer, used in DL4J's "prefix_param" gradient keys
      * @param halfParams     the HALF network's flat parameters
      * @param masterParams   the FP32 master network's flat parameters
      * @param masterGradient the FP32 master network's flat gradient array (the object its updater uses)
@@ -51,8 +52,10 @@ final class MasterWeights {
                 long end = offset + param.getValue().length();
                 String name = layerNames[i] + "_" + param.getKey();
                 INDArray view = range(offset, end);
-                parameterNames.add(name);
-                parameterGradients.add(view);
+                int layerIndex = layerIndex(layers[i], i);
+                String layerName = layers[i].getConfig().getLayerName();
+                parameters.add(new Parameter(name, layerIndex, layerName == null ? String.valueOf(layerIndex) : layerName,
+                        param.getKey(), view));
                 gradient.setGradientFor(name, view);
                 if (!isLossDerived(layers[i], param.getKey())) {
                     addLossScaledRange(scaledStart, offset);
@@ -142,15 +145,9 @@ final class MasterWeights {
         return gradient;
     }
 
-    /** @return names ("layer_param") of the parameters whose gradient holds an Inf or NaN */
-    List<String> nonFiniteParameters() {
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i < parameterNames.size(); i++) {
-            if (parameterGradients.get(i).scan(Conditions.notFinite()).longValue() > 0) {
-                names.add(parameterNames.get(i));
-            }
-        }
-        return names;
+    /** @return the parameters whose gradient holds an Inf or NaN, in DL4J's parameter order */
+    List<Parameter> nonFiniteParameters() {
+        return parameters.stream().filter(parameter -> !ForwardOverflow.finite(parameter.gradient())).toList();
     }
 
     /** Subtracts the update the FP32 updater left in the gradient buffer from the master parameters. */
@@ -175,6 +172,26 @@ final class MasterWeights {
 
     private static INDArray interval(INDArray flat, long start, long end) {
         return flat.get(NDArrayIndex.interval(start, end));
+    }
+
+    /** @return the index of a MultiLayerNetwork's layer, or of a ComputationGraph's vertex */
+    private static int layerIndex(Trainable layer, int position) {
+        if (layer instanceof GraphVertex vertex) {
+            return vertex.getVertexIndex();
+        }
+        return layer instanceof Layer runtimeLayer ? runtimeLayer.getIndex() : position;
+    }
+
+    /**
+     * One parameter of the network.
+     *
+     * @param name       DL4J's gradient key ("prefix_param")
+     * @param layerIndex the index of its layer (MultiLayerNetwork) or vertex (ComputationGraph)
+     * @param layerName  the name of its layer
+     * @param key        the parameter's key in its layer ("W", "b", ...)
+     * @param gradient   its part of the FP32 gradient buffer
+     */
+    record Parameter(String name, int layerIndex, String layerName, String key, INDArray gradient) {
     }
 
     /** One parameter updated directly, with its FP32 update, FP32 master values and HALF values. */

@@ -19,6 +19,8 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.optimize.listeners.CheckpointListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +41,9 @@ import org.slf4j.LoggerFactory;
  * DL4J updater, whose state is FP32; the loss of every output layer is computed in FP32 and its
  * gradient multiplied by a dynamic loss scale (see {@link MixedPrecisionConfig}). Training goes through
  * the usual {@code fit(...)} methods, listeners and early stopping.
+ *
+ * <p>{@link #enableChecked(MultiLayerNetwork, DataSet)} does the same after a self-check on one
+ * minibatch, and returns the FP32 network if mixed precision does not work for it.
  *
  * <p>Setting the system property {@value #ENABLED_PROPERTY} to {@code false} turns mixed precision off
  * without a code change: {@code enable} then returns the network it was given, unchanged.
@@ -137,6 +142,76 @@ public final class MixedPrecision {
         master.setUpdater(updater);
         finish(half, half.getLayers(), half.getOptimizer(), graph.getListeners(), config);
         return half;
+    }
+
+    /**
+     * Enables mixed precision with the default configuration, after a self-check on one minibatch.
+     *
+     * @see #enableChecked(MultiLayerNetwork, DataSet, MixedPrecisionConfig)
+     */
+    public static MultiLayerNetwork enableChecked(MultiLayerNetwork network, DataSet batch) {
+        return enableChecked(network, batch, MixedPrecisionConfig.defaults());
+    }
+
+    /**
+     * Like {@link #enable(MultiLayerNetwork, MixedPrecisionConfig)}, but first checks on one minibatch of
+     * the user's data that mixed precision works for this network on this backend: the HALF network's
+     * outputs must match the FP32 network's, one HALF backward pass must give a finite gradient pointing
+     * the same way as FP32's, and every op must run in HALF. If a check fails, it logs one WARN naming
+     * the check and returns {@code network} itself, to train in FP32. On a backend where HALF is slower
+     * (ND4J's CPU backend), it warns once with the measured slowdown and the memory mixed precision saves.
+     * {@link MixedPrecisionConfig.Builder#selfCheck(boolean) selfCheck(false)} skips the check.
+     *
+     * <pre>{@code
+     * DataSet first = trainIterator.next();
+     * trainIterator.reset();
+     * net = MixedPrecision.enableChecked(net, first);   // mixed precision, or FP32 if the check failed
+     * }</pre>
+     *
+     * @param network an initialized FP32 network, as for {@code enable}; it is left as it was
+     * @param batch   one minibatch of training data, with labels; it is left as it was
+     * @return the mixed-precision network, or {@code network} itself if the check failed or
+     *         {@value #ENABLED_PROPERTY} is false
+     * @throws IllegalArgumentException as {@code enable} does, or if the self-check is on and the batch is
+     *                                  null or has no labels
+     */
+    public static MultiLayerNetwork enableChecked(MultiLayerNetwork network, DataSet batch,
+                                                  MixedPrecisionConfig config) {
+        if (!shouldEnable(network, config)) {
+            return network;
+        }
+        if (!config.selfCheck()) {
+            return enable(network, config);
+        }
+        SelfCheck.Batch checked = SelfCheck.Batch.of(batch);
+        MultiLayerNetwork mixed = enable(network, config);
+        return SelfCheck.run(mixed, checked).passed() ? mixed : network;
+    }
+
+    /**
+     * Enables mixed precision with the default configuration, after a self-check on one minibatch.
+     *
+     * @see #enableChecked(ComputationGraph, MultiDataSet, MixedPrecisionConfig)
+     */
+    public static ComputationGraph enableChecked(ComputationGraph graph, MultiDataSet batch) {
+        return enableChecked(graph, batch, MixedPrecisionConfig.defaults());
+    }
+
+    /**
+     * Like {@link #enableChecked(MultiLayerNetwork, DataSet, MixedPrecisionConfig)}, for a graph: returns
+     * the mixed-precision graph, or {@code graph} itself if the self-check failed.
+     */
+    public static ComputationGraph enableChecked(ComputationGraph graph, MultiDataSet batch,
+                                                 MixedPrecisionConfig config) {
+        if (!shouldEnable(graph, config)) {
+            return graph;
+        }
+        if (!config.selfCheck()) {
+            return enable(graph, config);
+        }
+        SelfCheck.Batch checked = SelfCheck.Batch.of(batch);
+        ComputationGraph mixed = enable(graph, config);
+        return SelfCheck.run(mixed, checked).passed() ? mixed : graph;
     }
 
     /**

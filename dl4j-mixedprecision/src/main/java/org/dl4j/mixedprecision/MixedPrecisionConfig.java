@@ -23,6 +23,9 @@ import java.util.Objects;
  *         .build();
  * }</pre>
  *
+ * <p>{@link #selfCheck()} (on by default) lets {@link MixedPrecision#enableChecked} compare the HALF
+ * network with the FP32 one on a minibatch before training; {@code selfCheck(false)} forces mixed precision.
+ *
  * Build one with {@link #builder()}; {@link #defaults()} gives the defaults.
  */
 public final class MixedPrecisionConfig {
@@ -54,6 +57,7 @@ public final class MixedPrecisionConfig {
     private final double minScale;
     private final double maxScale;
     private final int maxConsecutiveSkippedSteps;
+    private final boolean selfCheck;
 
     private MixedPrecisionConfig(Builder b) {
         this.scaling = b.scaling;
@@ -65,6 +69,7 @@ public final class MixedPrecisionConfig {
         this.minScale = b.minScale;
         this.maxScale = b.maxScale;
         this.maxConsecutiveSkippedSteps = b.maxConsecutiveSkippedSteps;
+        this.selfCheck = b.selfCheck;
     }
 
     /** @return a builder holding the defaults */
@@ -128,6 +133,14 @@ public final class MixedPrecisionConfig {
         return maxConsecutiveSkippedSteps;
     }
 
+    /**
+     * @return true (the default) if {@link MixedPrecision#enableChecked} runs its self-check before
+     *         returning the mixed-precision network; {@code enable} never runs it
+     */
+    public boolean selfCheck() {
+        return selfCheck;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -141,13 +154,13 @@ public final class MixedPrecisionConfig {
                 && calibrateInitialScale == c.calibrateInitialScale && growthFactor == c.growthFactor
                 && backoffFactor == c.backoffFactor && growthInterval == c.growthInterval
                 && minScale == c.minScale && maxScale == c.maxScale
-                && maxConsecutiveSkippedSteps == c.maxConsecutiveSkippedSteps;
+                && maxConsecutiveSkippedSteps == c.maxConsecutiveSkippedSteps && selfCheck == c.selfCheck;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(scaling, initialScale, calibrateInitialScale, growthFactor, backoffFactor, growthInterval,
-                minScale, maxScale, maxConsecutiveSkippedSteps);
+                minScale, maxScale, maxConsecutiveSkippedSteps, selfCheck);
     }
 
     @Override
@@ -156,7 +169,7 @@ public final class MixedPrecisionConfig {
                 + (calibrateInitialScale ? "calibrated" : String.valueOf(initialScale))
                 + ", growthFactor=" + growthFactor + ", backoffFactor=" + backoffFactor
                 + ", growthInterval=" + growthInterval + ", minScale=" + minScale + ", maxScale=" + maxScale
-                + ", maxConsecutiveSkippedSteps=" + maxConsecutiveSkippedSteps + ")";
+                + ", maxConsecutiveSkippedSteps=" + maxConsecutiveSkippedSteps + ", selfCheck=" + selfCheck + ")";
     }
 
     /**
@@ -173,6 +186,7 @@ public final class MixedPrecisionConfig {
         private double minScale = 0x1p-24;
         private double maxScale = 0x1p24;
         private int maxConsecutiveSkippedSteps = 50;
+        private boolean selfCheck = true;
 
         private Builder() {
         }
@@ -256,6 +270,16 @@ public final class MixedPrecisionConfig {
         /** @param steps consecutive skipped steps tolerated before training stops, {@code >= 1} (default 50) */
         public Builder maxConsecutiveSkippedSteps(int steps) {
             this.maxConsecutiveSkippedSteps = atLeastOne("maxConsecutiveSkippedSteps", steps, 50);
+            return this;
+        }
+
+        /**
+         * @param check true (the default) to have {@link MixedPrecision#enableChecked} compare the HALF network
+         *              with the FP32 one on a minibatch and fall back to FP32 if they disagree; false to
+         *              force mixed precision (then {@code enableChecked} is {@code enable})
+         */
+        public Builder selfCheck(boolean check) {
+            this.selfCheck = check;
             return this;
         }
 

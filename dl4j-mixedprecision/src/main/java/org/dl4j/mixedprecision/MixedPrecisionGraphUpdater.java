@@ -52,6 +52,11 @@ public final class MixedPrecisionGraphUpdater extends ComputationGraphUpdater im
     }
 
     @Override
+    public OverflowDiagnosis lastDiagnosis() {
+        return step.lastDiagnosis();
+    }
+
+    @Override
     public MixedPrecisionConfig config() {
         return step.config();
     }

@@ -19,6 +19,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * iteration. The direct updates that do not come from the loss (BatchNormalization's running
  * statistics, CenterLossOutputLayer's centers) are still applied where they are finite, as PyTorch
  * updates running statistics in the forward pass.
+ *
+ * <p>Every skipped step is diagnosed ({@link OverflowDiagnosis}) and the scale's health watched
+ * ({@link ScaleHealth}); when training stops on too many consecutive skipped steps, the exception carries
+ * the last diagnosis. Applied steps pay for neither.
  */
 final class MixedPrecisionStep {
 
@@ -27,6 +31,8 @@ final class MixedPrecisionStep {
     private final MasterWeights weights;
     private final LossScaler scaler;
     private final List<ScaledLoss> losses;
+    private final OverflowDiagnostics diagnostics = new OverflowDiagnostics();
+    private final ScaleHealth health;
     private List<String> overflowParameters = List.of();
     private double lastStepScale;
     private boolean calibrationPending;
@@ -47,6 +53,7 @@ final class MixedPrecisionStep {
         this.losses = List.copyOf(losses);
         this.lastStepScale = scaler.scale();
         this.calibrationPending = scaler.config().calibratesInitialScale();
+        this.health = new ScaleHealth(scaler.config().growthInterval());
         setLossScales();
     }
 
@@ -59,6 +66,7 @@ final class MixedPrecisionStep {
      * @throws IllegalStateException when more consecutive steps were skipped than configured
      */
     void run(INDArray halfGradient, int iteration, int epoch, IntConsumer computeUpdate) {
+        int minibatch = diagnostics.minibatch(iteration, epoch);
         INDArray gradient = calibrationPending ? calibrate(halfGradient) : halfGradient;
         lastStepScale = scaler.scale();
         long nonFinite = weights.unscale(gradient, lastStepScale);
@@ -68,17 +76,20 @@ final class MixedPrecisionStep {
             master.applyConstraints(iteration, epoch);
             weights.copyToHalf();
         } else {
-            overflowParameters = weights.nonFiniteParameters();
+            List<MasterWeights.Parameter> nonFiniteParameters = weights.nonFiniteParameters();
+            overflowParameters = nonFiniteParameters.stream().map(MasterWeights.Parameter::name).toList();
+            diagnostics.diagnose(half, nonFiniteParameters, lastStepScale, minibatch, iteration, epoch);
             weights.applyFiniteDirectUpdates();
         }
         scaler.update(nonFinite);
         setLossScales();
+        health.observe(lastStepScale, scaler.scale(), nonFinite > 0, iteration, diagnostics.last());
         if (scaler.skipLimitExceeded()) {
-            String forward = ForwardOverflow.explain(half);
             throw new IllegalStateException("Mixed precision: " + scaler.consecutiveSkippedSteps()
                     + " consecutive training steps were skipped because their gradients held Inf or NaN values (in "
                     + String.join(", ", overflowParameters) + "; loss " + half.score() + "; loss scale now "
-                    + scaler.scale() + ")." + forward
+                    + scaler.scale() + "). Diagnosis of the last one: " + diagnostics.last()
+                    + diagnostics.smallBatchNormalizations()
                     + " The master weights are untouched, but the data or the model is broken: check the features"
                     + " and labels for NaN/Inf, lower the learning rate, or raise maxConsecutiveSkippedSteps (now "
                     + scaler.config().maxConsecutiveSkippedSteps() + ") in MixedPrecisionConfig.");
@@ -128,6 +139,11 @@ final class MixedPrecisionStep {
         calibration = status.calibration();
         calibrationPending = scaler.config().calibratesInitialScale() && status.calibration() == null;
         setLossScales();
+    }
+
+    /** @return the diagnosis of the most recent skipped step, or null if no step was skipped */
+    OverflowDiagnosis lastDiagnosis() {
+        return diagnostics.last();
     }
 
     /** @return the configuration the scaler follows */

@@ -60,6 +60,11 @@ public final class MixedPrecisionUpdater extends MultiLayerUpdater implements Ma
     }
 
     @Override
+    public OverflowDiagnosis lastDiagnosis() {
+        return step.lastDiagnosis();
+    }
+
+    @Override
     public MixedPrecisionConfig config() {
         return step.config();
     }

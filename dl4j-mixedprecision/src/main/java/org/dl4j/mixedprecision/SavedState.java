@@ -53,6 +53,7 @@ record SavedState(int formatVersion, long parameterCount, int iterationCount, in
         configJson.put("minScale", config.minScale());
         configJson.put("maxScale", config.maxScale());
         configJson.put("maxConsecutiveSkippedSteps", config.maxConsecutiveSkippedSteps());
+        configJson.put("selfCheck", config.selfCheck());
         Map<String, Object> scaler = new LinkedHashMap<>();
         scaler.put("scale", status.scale());
         scaler.put("lastStepScale", status.lastStepScale());
@@ -133,7 +134,8 @@ record SavedState(int formatVersion, long parameterCount, int iterationCount, in
                 .growthInterval(wholeInt(json, "growthInterval"))
                 .minScale(number(json, "minScale"))
                 .maxScale(number(json, "maxScale"))
-                .maxConsecutiveSkippedSteps(wholeInt(json, "maxConsecutiveSkippedSteps"));
+                .maxConsecutiveSkippedSteps(wholeInt(json, "maxConsecutiveSkippedSteps"))
+                .selfCheck(json.path("selfCheck").asBoolean(true)); // absent in files written before it existed
         switch (scaling) {
             case "DYNAMIC" -> builder.initialScale(number(json, "initialScale"))
                     .calibrateInitialScale(field(json, "calibrateInitialScale").asBoolean());

@@ -12,6 +12,12 @@
  * {@link org.dl4j.mixedprecision.LossScaleListener} and {@link org.dl4j.mixedprecision.LossScaleStatus}
  * report the loss scale and how its start was calibrated ({@link org.dl4j.mixedprecision.ScaleCalibration}).
  *
+ * <p>When training goes wrong: {@link org.dl4j.mixedprecision.MixedPrecision#enableChecked} runs a self-check
+ * on one minibatch before training ({@code SelfCheck}) and falls back to FP32 if mixed precision does not work
+ * for the network; every skipped step gets an {@link org.dl4j.mixedprecision.OverflowDiagnosis} (bad input,
+ * or the first layer whose activations or gradients overflow), logged once per cause; {@code ScaleHealth}
+ * warns once when the loss scale keeps falling.
+ *
  * <p>Saving: {@link org.dl4j.mixedprecision.MixedPrecisionSerializer} writes and restores DL4J model files
  * with the mixed-precision state; {@link org.dl4j.mixedprecision.MixedPrecisionCheckpointListener} and
  * {@link org.dl4j.mixedprecision.MixedPrecisionModelSaver} do the same for DL4J's checkpoints and early

@@ -1,0 +1,125 @@
+package org.dl4j.mixedprecision;
+
+import java.lang.reflect.Field;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Diagnoses the skipped steps of one mixed-precision network (see {@link OverflowDiagnosis}) and logs
+ * each distinct cause once. Called only for skipped steps: it checks the minibatch the network still
+ * holds, runs one forward pass ({@link ForwardOverflow}) and reads which parameters' gradients overflowed.
+ */
+final class OverflowDiagnostics {
+
+    private static final Logger log = LoggerFactory.getLogger(OverflowDiagnostics.class);
+
+    private static final Field GRAPH_LABELS = graphLabelsField();
+
+    private final Set<String> loggedCauses = new HashSet<>();
+    private int epoch = -1;
+    private int firstIterationOfEpoch;
+    private OverflowDiagnosis last;
+    private ForwardOverflow lastForward;
+
+    /**
+     * Counts minibatches within the epoch; called for every step, costs a comparison.
+     *
+     * @return the index of the step's minibatch in its epoch
+     */
+    int minibatch(int iteration, int epoch) {
+        if (epoch != this.epoch) {
+            this.epoch = epoch;
+            firstIterationOfEpoch = iteration;
+        }
+        return iteration - firstIterationOfEpoch;
+    }
+
+    /**
+     * Diagnoses a skipped step, logs its cause if it is new, and keeps it as {@link #last()}.
+     *
+     * @param half               the HALF network, still holding the step's minibatch
+     * @param nonFiniteGradients the parameters whose gradients hold Inf/NaN, in parameter order (not empty)
+     * @param scale              the loss scale of the step
+     * @param minibatch          the step's minibatch index in its epoch, from {@link #minibatch(int, int)}
+     */
+    void diagnose(Model half, List<MasterWeights.Parameter> nonFiniteGradients, double scale,
+                               int minibatch, int iteration, int epoch) {
+        lastForward = ForwardOverflow.of(half);
+        ForwardOverflow.LayerActivation forward = lastForward.firstNonFinite().orElse(null);
+        MasterWeights.Parameter nearestOutput = nonFiniteGradients.get(nonFiniteGradients.size() - 1);
+        boolean badFeatures = !finite(features(half));
+        boolean badLabels = !finite(labels(half));
+        OverflowDiagnosis diagnosis = forward != null
+                ? new OverflowDiagnosis(OverflowDiagnosis.Pass.FORWARD, forward.index(), forward.name(), null,
+                        badFeatures, badLabels, minibatch, epoch, iteration, scale)
+                : new OverflowDiagnosis(OverflowDiagnosis.Pass.BACKWARD, nearestOutput.layerIndex(),
+                        nearestOutput.layerName(), nearestOutput.key(), badFeatures, badLabels, minibatch, epoch,
+                        iteration, scale);
+        if (loggedCauses.add(diagnosis.cause())) {
+            if (diagnosis.badInput() || diagnosis.pass() == OverflowDiagnosis.Pass.FORWARD) {
+                log.warn("Mixed precision: step skipped. {} (Logged once per cause.)", diagnosis);
+            } else {
+                log.info("Mixed precision: step skipped. {} (Logged once per cause.)", diagnosis);
+            }
+        }
+        last = diagnosis;
+    }
+
+    /** @return the diagnosis of the most recent skipped step, or null if no step was skipped */
+    OverflowDiagnosis last() {
+        return last;
+    }
+
+    /** @return the sentence about too small BatchNormalizations from the last diagnosis's forward pass, or "" */
+    String smallBatchNormalizations() {
+        return lastForward == null ? "" : lastForward.smallBatchNormalizations();
+    }
+
+    private static INDArray[] features(Model network) {
+        return network instanceof MultiLayerNetwork net ? new INDArray[] {net.getInput()}
+                : ((ComputationGraph) network).getInputs();
+    }
+
+    /**
+     * @return the labels of the network's current minibatch. A ComputationGraph has no getter for them,
+     *         and its output layers have dropped theirs by the time the updater runs: read its field.
+     */
+    private static INDArray[] labels(Model network) {
+        if (network instanceof MultiLayerNetwork net) {
+            return new INDArray[] {net.getLabels()};
+        }
+        try {
+            return (INDArray[]) GRAPH_LABELS.get(network);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("Cannot read the labels of a ComputationGraph", e);
+        }
+    }
+
+    private static Field graphLabelsField() {
+        try {
+            Field field = ComputationGraph.class.getDeclaredField("labels");
+            field.setAccessible(true);
+            return field;
+        } catch (NoSuchFieldException e) {
+            throw new IllegalStateException("This DL4J version's ComputationGraph has no labels field", e);
+        }
+    }
+
+    private static boolean finite(INDArray[] arrays) {
+        if (arrays != null) {
+            for (INDArray array : arrays) {
+                if (!ForwardOverflow.finite(array)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,359 @@
+package org.dl4j.mixedprecision;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The check {@link MixedPrecision#enableChecked} runs before training, on the user's network and one
+ * minibatch of their data, in the spirit of Ultralytics YOLO's AMP check:
+ * <ol>
+ *   <li><b>forward</b>: the HALF network's output (inference mode) must be within a relative error of
+ *       {@value #MAX_OUTPUT_ERROR} (Frobenius norm of the difference over that of the FP32 output, all
+ *       outputs together) of the FP32 network's; an exception thrown by ND4J in the HALF forward pass (an
+ *       op without a HALF kernel on the backend) fails the check, naming the layer;</li>
+ *   <li><b>backward</b>: one HALF backward pass, at the loss scale the calibration would choose (halved
+ *       while it overflows, down to 1), must give a finite gradient whose cosine similarity with the FP32
+ *       gradient is at least {@value #MIN_GRADIENT_COSINE} (over the parameters the loss scale multiplies;
+ *       BatchNormalization's running statistics are not loss gradients); an exception fails it too.</li>
+ * </ol>
+ * It also times one FP32 and one HALF forward pass: where HALF is slower (a backend without fast FP16
+ * arithmetic, such as ND4J's CPU backend), it warns once per JVM with the slowdown and the share of
+ * training memory mixed precision still saves. It changes no parameter, updater state or counter.
+ */
+final class SelfCheck {
+
+    /** The largest relative error of the HALF network's outputs that passes. */
+    static final double MAX_OUTPUT_ERROR = 0.05;
+    /** The smallest cosine similarity between the HALF and the FP32 gradient that passes. */
+    static final double MIN_GRADIENT_COSINE = 0.98;
+
+    private static final Logger log = LoggerFactory.getLogger(SelfCheck.class);
+    private static final AtomicBoolean slowdownWarned = new AtomicBoolean();
+
+    private SelfCheck() {
+    }
+
+    /**
+     * The outcome of a self-check.
+     *
+     * @param failure        which check failed and why, or null if all passed
+     * @param outputError    the relative error of the HALF outputs (NaN if the forward pass failed)
+     * @param gradientCosine the cosine similarity of the HALF and FP32 gradients (NaN if not computed)
+     * @param slowdown       HALF forward time over FP32 forward time (NaN if not measured)
+     * @param memorySaving   the estimated share of training memory mixed precision saves at this
+     *                       minibatch size (negative: it costs more); NaN if not estimated
+     */
+    record Result(String failure, double outputError, double gradientCosine, double slowdown, double memorySaving) {
+
+        boolean passed() {
+            return failure == null;
+        }
+    }
+
+    /** One minibatch, as arrays for either network kind. */
+    record Batch(INDArray[] features, INDArray[] labels, INDArray[] featuresMasks, INDArray[] labelsMasks) {
+
+        static Batch of(DataSet data) {
+            if (data == null) {
+                throw missing();
+            }
+            return new Batch(new INDArray[] {data.getFeatures()}, new INDArray[] {data.getLabels()},
+                    new INDArray[] {data.getFeaturesMaskArray()}, new INDArray[] {data.getLabelsMaskArray()}).checked();
+        }
+
+        static Batch of(MultiDataSet data) {
+            if (data == null) {
+                throw missing();
+            }
+            return new Batch(data.getFeatures(), data.getLabels(), data.getFeaturesMaskArrays(),
+                    data.getLabelsMaskArrays()).checked();
+        }
+
+        private Batch checked() {
+            if (features == null || features.length == 0 || features[0] == null) {
+                throw without("features");
+            }
+            if (labels == null || labels.length == 0 || labels[0] == null) {
+                throw without("labels");
+            }
+            return this;
+        }
+
+        private static IllegalArgumentException without(String arrays) {
+            return new IllegalArgumentException("The self-check's minibatch has no " + arrays + ": it runs one"
+                    + " forward and one backward pass, so pass a minibatch of training data with features and labels");
+        }
+
+        private static IllegalArgumentException missing() {
+            return new IllegalArgumentException("The self-check needs one minibatch of training data (e.g."
+                    + " trainIterator.next(), then trainIterator.reset()), got null");
+        }
+    }
+
+    /**
+     * Runs the check on a network {@link MixedPrecision#enable} returned, against its FP32 master, and
+     * logs the outcome: one WARN naming the failed check, or the slowdown warning, once per JVM.
+     */
+    static Result run(Model half, Batch batch) {
+        MasterUpdater updater = MixedPrecision.requireMixedPrecision(half);
+        Model master = updater.master();
+        Result result = compare(master, half, updater, batch);
+        if (!result.passed()) {
+            log.warn("Mixed precision self-check failed, training in FP32 instead: {}. MixedPrecision.enableChecked"
+                    + " returned the FP32 network it was given. To train in mixed precision anyway, use"
+                    + " MixedPrecisionConfig.builder().selfCheck(false) or MixedPrecision.enable(network).",
+                    result.failure());
+        } else if (result.slowdown() > 1.0 && slowdownWarned.compareAndSet(false, true)) {
+            log.warn("Mixed precision self-check: HALF is {}x slower than FLOAT on this backend ({}, no fast FP16"
+                    + " arithmetic; GPUs with tensor cores are where mixed precision is faster); {}",
+                    String.format("%.1f", result.slowdown()), Nd4j.getBackend().getClass().getSimpleName(),
+                    memorySentence(result.memorySaving()));
+        }
+        clear(master);
+        clear(half);
+        return result;
+    }
+
+    private static String memorySentence(double saving) {
+        return saving > 0
+                ? String.format("mixed precision still saves ~%.0f%% of training memory at this minibatch size"
+                        + " (HALF activations; the FP32 master weights stay)", 100 * saving)
+                : String.format("at this minibatch size it saves no memory either (~%.0f%% more: the FP32 master"
+                        + " weights outweigh the HALF activations); larger minibatches or inputs change that",
+                        -100 * saving);
+    }
+
+    private static Result compare(Model master, Model half, MasterUpdater updater, Batch batch) {
+        INDArray[] expected = output(master, batch);
+        INDArray[] actual;
+        try {
+            actual = output(half, batch);
+        } catch (RuntimeException e) {
+            return failed("forward check: the HALF forward pass failed in " + failingLayer(half, batch) + " ("
+                    + e.getClass().getSimpleName() + ": " + e.getMessage() + "), an op the network needs does not run"
+                    + " in HALF on this backend", Double.NaN, Double.NaN);
+        }
+        double outputError = relativeError(expected, actual);
+        if (!(outputError <= MAX_OUTPUT_ERROR)) {
+            return failed(String.format("forward check: the HALF outputs deviate from FP32's by a relative error"
+                    + " of %.3g, above the threshold %s (values beyond FP16's range of +-65504 or below its"
+                    + " resolution, e.g. inputs smaller than 6e-8)", outputError, MAX_OUTPUT_ERROR),
+                    outputError, Double.NaN);
+        }
+        double gradientCosine;
+        try {
+            gradientCosine = gradientCosine(master, half, updater, batch);
+        } catch (RuntimeException e) {
+            return failed("backward check: the HALF backward pass failed (" + e.getClass().getSimpleName() + ": "
+                    + e.getMessage() + "), an op the network needs does not run in HALF on this backend",
+                    outputError, Double.NaN);
+        }
+        if (!(gradientCosine >= MIN_GRADIENT_COSINE)) {
+            return failed("backward check: the HALF gradient " + (Double.isNaN(gradientCosine)
+                    ? "holds Inf/NaN even at loss scale 1 (or the lower calibrated scale)"
+                    : String.format("points another way than FP32's: cosine similarity %.4f, below the threshold %s",
+                            gradientCosine, MIN_GRADIENT_COSINE)), outputError, gradientCosine);
+        }
+        return new Result(null, outputError, gradientCosine, forwardTime(half, batch) / forwardTime(master, batch),
+                memorySaving(master, updater, batch));
+    }
+
+    /** @return a failed result: the later checks, the timing and the memory estimate did not run */
+    private static Result failed(String failure, double outputError, double gradientCosine) {
+        return new Result(failure, outputError, gradientCosine, Double.NaN, Double.NaN);
+    }
+
+    /** @return the outputs in inference mode, as FLOAT */
+    private static INDArray[] output(Model network, Batch batch) {
+        INDArray[] outputs = network instanceof MultiLayerNetwork net
+                ? new INDArray[] {net.output(batch.features()[0], false, first(batch.featuresMasks()),
+                        first(batch.labelsMasks()))}
+                : ((ComputationGraph) network).output(false, batch.features(), batch.featuresMasks(),
+                        batch.labelsMasks());
+        for (int i = 0; i < outputs.length; i++) {
+            outputs[i] = outputs[i].castTo(DataType.FLOAT);
+        }
+        return outputs;
+    }
+
+    private static double forwardTime(Model network, Batch batch) {
+        long start = System.nanoTime();
+        output(network, batch);
+        return Math.max(1, System.nanoTime() - start);
+    }
+
+    /** @return the layer (or vertex) whose forward pass throws, found by running the network layer by layer */
+    private static String failingLayer(Model half, Batch batch) {
+        if (half instanceof MultiLayerNetwork net) {
+            for (int i = 0; i < net.getnLayers(); i++) {
+                try {
+                    net.feedForwardToLayer(i, batch.features()[0], false);
+                } catch (RuntimeException e) {
+                    return "layer " + i + " (\"" + net.getLayer(i).conf().getLayer().getLayerName() + "\")";
+                }
+            }
+        } else {
+            ComputationGraph graph = (ComputationGraph) half;
+            for (int index : graph.topologicalSortOrder()) {
+                try {
+                    graph.feedForward(batch.features(), index, false);
+                } catch (RuntimeException e) {
+                    return "vertex " + index + " (\"" + graph.getVertices()[index].getVertexName() + "\")";
+                }
+            }
+        }
+        return "the network";
+    }
+
+    private static double relativeError(INDArray[] expected, INDArray[] actual) {
+        double difference = 0;
+        double norm = 0;
+        for (int i = 0; i < expected.length; i++) {
+            difference += Math.pow(actual[i].sub(expected[i]).norm2Number().doubleValue(), 2);
+            norm += Math.pow(expected[i].norm2Number().doubleValue(), 2);
+        }
+        return norm == 0 ? Math.sqrt(difference) : Math.sqrt(difference / norm);
+    }
+
+    /**
+     * Computes the FP32 gradient on the master and the HALF gradient at the scale calibration would
+     * choose (halved while it holds Inf/NaN, down to 1), then puts the loss scaler back as it was.
+     *
+     * @return the cosine similarity of the loss gradients, NaN if the HALF gradient is not finite
+     */
+    private static double gradientCosine(Model master, Model half, MasterUpdater updater, Batch batch) {
+        Set<String> direct = directUpdates(master);
+        Map<String, INDArray> expected = gradient(master, batch).gradientForVariable();
+        double largest = 0;
+        for (Map.Entry<String, INDArray> entry : expected.entrySet()) {
+            if (!direct.contains(entry.getKey())) {
+                largest = Math.max(largest, entry.getValue().amaxNumber().doubleValue());
+            }
+        }
+        LossScaleStatus initial = updater.status();
+        try {
+            double scale = ScaleCalibration.estimate(largest, updater.config());
+            while (true) {
+                updater.restore(new LossScaleStatus(scale, scale, 0, 0, 0, 0, List.of(), null));
+                Map<String, INDArray> actual = gradient(half, batch).gradientForVariable();
+                double dot = 0;
+                double expectedNorm = 0;
+                double actualNorm = 0;
+                boolean finite = true;
+                for (Map.Entry<String, INDArray> entry : expected.entrySet()) {
+                    if (direct.contains(entry.getKey())) {
+                        continue;
+                    }
+                    INDArray a = actual.get(entry.getKey()).castTo(DataType.DOUBLE).divi(scale);
+                    INDArray e = entry.getValue().castTo(DataType.DOUBLE);
+                    finite &= ForwardOverflow.finite(a);
+                    dot += a.mul(e).sumNumber().doubleValue();
+                    expectedNorm += e.mul(e).sumNumber().doubleValue();
+                    actualNorm += a.mul(a).sumNumber().doubleValue();
+                }
+                if (finite) {
+                    return expectedNorm == 0 && actualNorm == 0 ? 1.0 : dot / Math.sqrt(expectedNorm * actualNorm);
+                }
+                if (scale <= 1.0) {
+                    return Double.NaN;
+                }
+                scale = Math.max(1.0, scale / 2);
+            }
+        } finally {
+            updater.restore(initial);
+        }
+    }
+
+    /** @return the network's gradient on the batch (a view of its gradient array) */
+    private static Gradient gradient(Model network, Batch batch) {
+        if (network instanceof MultiLayerNetwork net) {
+            net.setInput(batch.features()[0]);
+            net.setLabels(batch.labels()[0]);
+            net.setLayerMaskArrays(first(batch.featuresMasks()), first(batch.labelsMasks()));
+        } else {
+            ComputationGraph graph = (ComputationGraph) network;
+            graph.setInputs(batch.features());
+            graph.setLabels(batch.labels());
+            graph.setLayerMaskArrays(batch.featuresMasks(), batch.labelsMasks());
+        }
+        network.computeGradientAndScore(LayerWorkspaceMgr.noWorkspaces());
+        return network.gradient();
+    }
+
+    /** @return the gradient keys of parameters updated directly, not by a loss gradient */
+    private static Set<String> directUpdates(Model network) {
+        Set<String> keys = new HashSet<>();
+        if (network instanceof MultiLayerNetwork net) {
+            for (Layer layer : net.getLayers()) {
+                layer.paramTable().keySet().stream().filter(param -> !MasterWeights.isLossDerived(layer, param))
+                        .forEach(param -> keys.add(layer.getIndex() + "_" + param));
+            }
+        } else {
+            for (GraphVertex vertex : ((ComputationGraph) network).getVertices()) {
+                if (vertex.hasLayer()) {
+                    vertex.paramTable(false).keySet().stream()
+                            .filter(param -> !MasterWeights.isLossDerived(vertex, param))
+                            .forEach(param -> keys.add(vertex.getVertexName() + "_" + param));
+                }
+            }
+        }
+        return keys;
+    }
+
+    /**
+     * Estimates the share of training memory mixed precision saves: FP32 training holds parameters,
+     * gradients, updater state and activations in 4 bytes; mixed precision holds HALF parameters and
+     * gradients (2 bytes) beside FP32 master parameters, gradients and updater state, and HALF activations.
+     */
+    private static double memorySaving(Model master, MasterUpdater updater, Batch batch) {
+        double parameters = master.numParams();
+        INDArray state = ((BaseMultiLayerUpdater<?>) updater).getStateViewArray();
+        double stateValues = state == null ? 0 : state.length();
+        double activations = 0;
+        if (master instanceof MultiLayerNetwork net) {
+            List<INDArray> all = net.feedForward(batch.features()[0], false);
+            for (INDArray activation : all.subList(1, all.size())) {
+                activations += activation.length();
+            }
+        } else {
+            ComputationGraph graph = (ComputationGraph) master;
+            List<String> inputs = graph.getConfiguration().getNetworkInputs();
+            for (Map.Entry<String, INDArray> entry : graph.feedForward(batch.features(), false).entrySet()) {
+                activations += inputs.contains(entry.getKey()) ? 0 : entry.getValue().length();
+            }
+        }
+        double fp32 = 4 * (2 * parameters + stateValues + activations);
+        double mixed = 2 * 2 * parameters + 4 * (2 * parameters + stateValues) + 2 * activations;
+        return 1 - mixed / fp32;
+    }
+
+    private static void clear(Model network) {
+        if (network instanceof MultiLayerNetwork net) {
+            net.clearLayersStates();
+        } else {
+            ((ComputationGraph) network).clearLayersStates();
+        }
+    }
+
+    private static INDArray first(INDArray[] arrays) {
+        return arrays == null ? null : arrays[0];
+    }
+}
