@@ -45,10 +45,10 @@ record BenchmarkReport(Map<String, Object> machine, Map<String, Object> settings
         Files.writeString(folder.resolve("report.md"), markdown(), StandardCharsets.UTF_8);
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(folder.resolve("report.json").toFile(),
                 json());
-        LineChart scales = new LineChart("Loss scale per iteration, mixed-precision LeNet runs (log2)", true);
-        accuracy.stream().filter(run -> !run.scales().isEmpty())
-                .forEach(run -> scales.add("seed " + run.seed(), run.scales()));
-        if (accuracy.stream().anyMatch(run -> !run.scales().isEmpty())) {
+        List<AccuracyBenchmark.Run> mixed = accuracy.stream().filter(run -> !run.scales().isEmpty()).toList();
+        if (!mixed.isEmpty()) {
+            LineChart scales = new LineChart("Loss scale per iteration, mixed-precision LeNet runs (log2)", true);
+            mixed.forEach(run -> scales.add("seed " + run.seed(), run.scales()));
             scales.write(folder.resolve("loss-scale.png"));
         }
     }
