@@ -12,7 +12,6 @@ import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.params.CenterLossParamInitializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.indexing.conditions.Conditions;
 
 /**
  * The FP32 master copy of a HALF network's parameters, with the FP32 gradient buffer the real DL4J
@@ -20,7 +19,8 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  *
  * <p>All four arrays are flat views of whole networks, in DL4J's parameter order. Some "gradients" are
  * direct updates that do not come from the loss (BatchNormalization's running mean and variance,
- * CenterLossOutputLayer's centers): they are never divided by the loss scale.
+ * CenterLossOutputLayer's centers): they are never divided by the loss scale. Values move between HALF
+ * and FP32 through the backend's {@link HalfConversion}, in place: a step allocates no array.
  */
 final class MasterWeights {
 
@@ -31,6 +31,7 @@ final class MasterWeights {
     private final List<DirectUpdate> directUpdates = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
     private final DefaultGradient gradient;
+    private final HalfConversion conversion = HalfConversion.forBackend();
 
     /**
      * @param layers         the master network's layers (or vertices) in parameter order
@@ -89,20 +90,11 @@ final class MasterWeights {
     /**
      * Copies the HALF gradient into the FP32 buffer and divides its loss-derived part by the scale.
      *
-     * @return how many gradient values are Inf or NaN; when positive, the buffer is not unscaled
+     * @return how many gradient values are Inf or NaN; when positive, the buffer holds Inf or NaN where
+     *         the HALF gradient does, and its other values are unspecified
      */
     long unscale(INDArray halfGradient, double scale) {
-        masterGradient.assign(flat(halfGradient));
-        // One reduction pass: finite FP16 values divided by any valid scale cannot sum to Inf in FP32.
-        if (!Double.isFinite(masterGradient.sumNumber().doubleValue())) {
-            return masterGradient.scan(Conditions.notFinite()).longValue();
-        }
-        if (scale != 1.0) {
-            for (INDArray gradient : lossScaledGradients) {
-                gradient.divi(scale);
-            }
-        }
-        return 0;
+        return conversion.toFloat(flat(halfGradient), masterGradient, lossScaledGradients, scale);
     }
 
     /**
@@ -112,8 +104,7 @@ final class MasterWeights {
      *         holds an Inf or NaN
      */
     double largestLossScaledGradient(INDArray halfGradient) {
-        masterGradient.assign(flat(halfGradient));
-        if (!Double.isFinite(masterGradient.sumNumber().doubleValue())) {
+        if (conversion.toFloat(flat(halfGradient), masterGradient, lossScaledGradients, 1.0) > 0) {
             return Double.POSITIVE_INFINITY;
         }
         double largest = 0.0;
@@ -132,7 +123,7 @@ final class MasterWeights {
         for (DirectUpdate update : directUpdates) {
             if (Double.isFinite(update.gradient().sumNumber().doubleValue())) {
                 update.master().subi(update.gradient());
-                update.half().assign(update.master());
+                conversion.toHalf(update.master(), update.half());
             }
         }
     }
@@ -157,7 +148,7 @@ final class MasterWeights {
 
     /** Refreshes the HALF parameters from the master. */
     void copyToHalf() {
-        halfParams.assign(masterParams);
+        conversion.toHalf(masterParams, halfParams);
     }
 
     private void addLossScaledRange(long start, long end) {

@@ -1,5 +1,7 @@
 package org.dl4j.mixedprecision.samples.benchmark;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -16,10 +18,13 @@ import org.nd4j.linalg.dataset.DataSet;
  * no master copy, no loss scaling) and in mixed precision; median time per iteration after warm-up, and
  * training memory counted array by array ({@link TrainingMemory}) after those iterations.
  *
- * <p>Pure HALF training with Adam turns the parameters into NaN in its first step on this backend
- * (epsilon 1e-8 is 0 in FP16), and iterations over NaN values run faster than real ones; so each
- * pure-HALF repetition starts again from the initial parameters and updater state (that copy, one pass
- * over the parameters, is inside its time).
+ * <p>Every repetition of every precision is the first iteration from the same initial parameters and
+ * updater state (restored before it, inside its time), and the precisions are timed in turns. Two
+ * reasons: pure HALF training with Adam turns the parameters into NaN in its first step on this backend
+ * (epsilon 1e-8 is 0 in FP16), and iterations over NaN values run faster than real ones; and ND4J's
+ * HALF kernels run at speeds that depend on the values (LeNet at batch 128: about 10% apart between the
+ * initial weights and those after a few steps), so only iterations over the same values compare our
+ * overhead alone.
  */
 final class IterationBenchmark {
 
@@ -63,30 +68,43 @@ final class IterationBenchmark {
      * @param batch       one minibatch (FP32)
      */
     static Row measure(String model, Supplier<Model> network, DataSet batch, int warmups, int repetitions) {
-        Measured fp32 = run(network.get(), batch, warmups, repetitions, false);
-        Measured half = run(pureHalf(network.get()), batch, warmups, repetitions, true);
-        Measured mixed = run(mixed(network.get()), batch, warmups, repetitions, false);
-        return new Row(model, batch.numExamples(), fp32.millis, half.millis, mixed.millis, fp32.bytes, half.bytes,
-                mixed.bytes);
+        List<Model> networks = List.of(network.get(), pureHalf(network.get()), mixed(network.get()));
+        Runnable[] iterations = networks.stream().map(net -> firstIteration(net, batch)).toArray(Runnable[]::new);
+        double[] millis = Timing.medianMillis(warmups, repetitions, iterations);
+        long[] bytes = new long[networks.size()];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = trainingMemory(networks.get(i), iterations[i]);
+        }
+        return new Row(model, batch.numExamples(), millis[0], millis[1], millis[2], bytes[0], bytes[1], bytes[2]);
     }
 
-    private record Measured(double millis, long bytes) {
-    }
-
-    private static Measured run(Model network, DataSet batch, int warmups, int repetitions, boolean restart) {
-        TrainingMemory.resetWorkspaces();
-        INDArray params = network.params().dup();
-        INDArray state = updaterState(network).dup();
-        double millis = Timing.medianMillis(warmups, repetitions, () -> {
-            if (restart) {
-                network.params().assign(params);
-                updaterState(network).assign(state);
+    /**
+     * @return one training iteration that starts from the network's present parameters and updater state
+     *         (the FP32 master's too, in mixed precision) every time it runs
+     */
+    private static Runnable firstIteration(Model network, DataSet batch) {
+        List<INDArray> state = new ArrayList<>(List.of(network.params(), updaterState(network)));
+        if (MixedPrecision.isMixedPrecision(network)) {
+            state.add(network instanceof MultiLayerNetwork net ? MixedPrecision.master(net).params()
+                    : MixedPrecision.master((ComputationGraph) network).params());
+        }
+        List<INDArray> initial = state.stream().map(INDArray::dup).toList();
+        return () -> {
+            for (int i = 0; i < state.size(); i++) {
+                state.get(i).assign(initial.get(i));
             }
             fit(network, batch);
-        });
+        };
+    }
+
+    /** @return the network's training memory, its workspaces measured alone over two iterations */
+    private static long trainingMemory(Model network, Runnable iteration) {
+        TrainingMemory.resetWorkspaces();
+        iteration.run();
+        iteration.run();
         TrainingMemory memory = network instanceof MultiLayerNetwork net ? TrainingMemory.of(net)
                 : TrainingMemory.of((ComputationGraph) network);
-        return new Measured(millis, memory.totalBytes());
+        return memory.totalBytes();
     }
 
     private static INDArray updaterState(Model network) {

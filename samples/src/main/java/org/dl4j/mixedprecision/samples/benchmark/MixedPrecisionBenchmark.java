@@ -50,7 +50,7 @@ public final class MixedPrecisionBenchmark {
             new CommandLine.Option("--warmups", "N", "2", "untimed runs before each measurement"),
             new CommandLine.Option("--repeats", "N", "5", "timed runs per measurement (the median is reported)"),
             new CommandLine.Option("--seeds", "LIST", "1,2,3", "accuracy: seeds of the weights"),
-            new CommandLine.Option("--train", "N", "2000", "accuracy: MNIST training digits"),
+            new CommandLine.Option("--train", "N", "4000", "accuracy: MNIST training digits"),
             new CommandLine.Option("--test", "N", "2000", "accuracy: MNIST test digits"),
             new CommandLine.Option("--epochs", "N", "1", "accuracy: epochs"),
             new CommandLine.Option("--accuracy-batch", "N", "16", "accuracy: minibatch size"),

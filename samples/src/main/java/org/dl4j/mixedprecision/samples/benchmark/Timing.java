@@ -2,30 +2,43 @@ package org.dl4j.mixedprecision.samples.benchmark;
 
 import java.util.Arrays;
 
-/** Wall-clock medians: a piece of work run a few times to warm up, then timed repetition by repetition. */
+/**
+ * Wall-clock medians of pieces of work that are compared with each other: each is run a few times to warm
+ * up, then they are timed in turns (A, B, A, B, ...), so that the machine's drifts (other load, clock
+ * changes) fall on all of them alike rather than on whichever ran last.
+ */
 final class Timing {
 
     private Timing() {
     }
 
     /**
-     * @param warmups     runs before timing starts (JIT, workspaces, calibration)
-     * @param repetitions timed runs, {@code >= 1}
-     * @param work        the work
-     * @return the median milliseconds of the timed runs
+     * @param warmups     runs of each piece of work before timing starts (JIT, workspaces, calibration)
+     * @param repetitions timed runs of each, {@code >= 1}
+     * @param works       the pieces of work
+     * @return the median milliseconds of each one's timed runs, in the order given
      */
-    static double medianMillis(int warmups, int repetitions, Runnable work) {
+    static double[] medianMillis(int warmups, int repetitions, Runnable... works) {
         for (int i = 0; i < warmups; i++) {
-            work.run();
+            for (Runnable work : works) {
+                work.run();
+            }
         }
-        double[] millis = new double[repetitions];
+        double[][] millis = new double[works.length][repetitions];
         for (int i = 0; i < repetitions; i++) {
-            long start = System.nanoTime();
-            work.run();
-            millis[i] = (System.nanoTime() - start) / 1e6;
+            for (int w = 0; w < works.length; w++) {
+                long start = System.nanoTime();
+                works[w].run();
+                millis[w][i] = (System.nanoTime() - start) / 1e6;
+            }
         }
-        Arrays.sort(millis);
-        return repetitions % 2 == 1 ? millis[repetitions / 2]
-                : (millis[repetitions / 2 - 1] + millis[repetitions / 2]) / 2;
+        return Arrays.stream(millis).mapToDouble(Timing::median).toArray();
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 }
