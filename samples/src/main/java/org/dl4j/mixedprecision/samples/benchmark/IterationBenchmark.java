@@ -16,7 +16,8 @@ import org.nd4j.linalg.dataset.DataSet;
  * Parts 2 to 4: one whole training iteration ({@code fit} on one minibatch) of the same network in FP32,
  * in pure HALF (DL4J's own {@code convertDataType(HALF)}: HALF parameters, gradients and updater state,
  * no master copy, no loss scaling) and in mixed precision; median time per iteration after warm-up, and
- * training memory counted array by array ({@link TrainingMemory}) after those iterations.
+ * training memory counted array by array ({@link TrainingMemory}) after two iterations of each network
+ * alone, its workspaces freed first.
  *
  * <p>Every repetition of every precision is the first iteration from the same initial parameters and
  * updater state (restored before it, inside its time), and the precisions are timed in turns. Two
