@@ -1,5 +1,8 @@
 package org.dl4j.mixedprecision;
 
+import java.util.Objects;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
 /**
  * The loss scale and its state machine, one per mixed-precision network.
  *
@@ -17,12 +20,27 @@ package org.dl4j.mixedprecision;
  */
 public final class LossScaler {
 
-    private final MixedPrecisionConfig config;
+    @JsonProperty
+    private MixedPrecisionConfig config;
+    @JsonProperty
     private double scale;
+    @JsonProperty
     private int cleanSteps;
+    @JsonProperty
     private int consecutiveSkippedSteps;
+    @JsonProperty
     private long skippedSteps;
+    @JsonProperty
     private long overflowCount;
+
+    @JsonProperty
+    private boolean calibrating;
+
+    /** For JSON: the scaler is part of a mixed-precision network's configuration. */
+    @SuppressWarnings("unused")
+    private LossScaler() {
+        this(MixedPrecisionConfig.defaults());
+    }
 
     /**
      * @param config the scaling settings; the scale starts at {@link MixedPrecisionConfig#initialScale()},
@@ -31,6 +49,27 @@ public final class LossScaler {
     public LossScaler(MixedPrecisionConfig config) {
         this.config = config;
         this.scale = config.calibratesInitialScale() ? 1.0 : config.initialScale();
+        this.calibrating = config.calibratesInitialScale();
+    }
+
+    /** @return an independent copy of this scaler, in the same state */
+    LossScaler copy() {
+        LossScaler copy = new LossScaler(config);
+        copy.scale = scale;
+        copy.cleanSteps = cleanSteps;
+        copy.consecutiveSkippedSteps = consecutiveSkippedSteps;
+        copy.skippedSteps = skippedSteps;
+        copy.overflowCount = overflowCount;
+        copy.calibrating = calibrating;
+        return copy;
+    }
+
+    /**
+     * @return true until the first step's gradient, computed at scale 1, has chosen the scale (see
+     *         {@link ScaleCalibration})
+     */
+    boolean calibrating() {
+        return calibrating;
     }
 
     /** @return the factor the loss gradient is multiplied by in the next step */
@@ -91,6 +130,7 @@ public final class LossScaler {
     /** Sets the scale chosen for the first step by a {@link ScaleCalibration}. */
     void calibrate(double calibratedScale) {
         scale = calibratedScale;
+        calibrating = false;
     }
 
     /**
@@ -109,6 +149,24 @@ public final class LossScaler {
     /** @return true once more consecutive steps were skipped than the configuration tolerates */
     boolean skipLimitExceeded() {
         return consecutiveSkippedSteps > config.maxConsecutiveSkippedSteps();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof LossScaler other)) {
+            return false;
+        }
+        return config.equals(other.config) && scale == other.scale && cleanSteps == other.cleanSteps
+                && consecutiveSkippedSteps == other.consecutiveSkippedSteps && skippedSteps == other.skippedSteps
+                && overflowCount == other.overflowCount && calibrating == other.calibrating;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(config, scale, cleanSteps, consecutiveSkippedSteps, skippedSteps, overflowCount, calibrating);
     }
 
     @Override

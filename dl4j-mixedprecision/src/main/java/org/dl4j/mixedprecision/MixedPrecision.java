@@ -145,6 +145,55 @@ public final class MixedPrecision {
     }
 
     /**
+     * Makes a network configuration mixed precision, as Keras's {@code mixed_float16} policy does: the
+     * network built from it keeps FLOAT parameters, gradients and updater state, and each layer computes in
+     * the data type {@link PrecisionPolicy#mixedFloat16()} gives it, with the loss scale of the default
+     * {@link MixedPrecisionConfig}. Every DL4J mechanism that copies, saves or rebuilds a network from its
+     * configuration ({@code clone()}, {@code ModelSerializer}, ...) keeps it mixed precision.
+     *
+     * <pre>{@code
+     * MultiLayerNetwork net = new MultiLayerNetwork(MixedPrecision.configure(conf));
+     * net.init();
+     * net.fit(trainIterator, 5);
+     * }</pre>
+     *
+     * @param conf an FP32 configuration; it is left as it was
+     * @return the mixed-precision configuration, or a copy of {@code conf} if {@value #ENABLED_PROPERTY} is false
+     * @throws IllegalArgumentException if the configuration is not FLOAT, an output layer has no loss that
+     *                                  can be scaled, or a graph vertex that is not a layer has parameters
+     */
+    public static MultiLayerConfiguration configure(MultiLayerConfiguration conf) {
+        return configure(conf, MixedPrecisionConfig.defaults(), PrecisionPolicy.mixedFloat16());
+    }
+
+    /**
+     * Like {@link #configure(MultiLayerConfiguration)}, with the given loss scaling and precision policy.
+     */
+    public static MultiLayerConfiguration configure(MultiLayerConfiguration conf, MixedPrecisionConfig config,
+                                                    PrecisionPolicy policy) {
+        if (!shouldEnable(conf, config)) {
+            return conf.clone();
+        }
+        return new PrecisionWrapping(config, policy).wrap(conf);
+    }
+
+    /** Makes a graph configuration mixed precision; see {@link #configure(MultiLayerConfiguration)}. */
+    public static ComputationGraphConfiguration configure(ComputationGraphConfiguration conf) {
+        return configure(conf, MixedPrecisionConfig.defaults(), PrecisionPolicy.mixedFloat16());
+    }
+
+    /**
+     * Like {@link #configure(ComputationGraphConfiguration)}, with the given loss scaling and precision policy.
+     */
+    public static ComputationGraphConfiguration configure(ComputationGraphConfiguration conf,
+                                                          MixedPrecisionConfig config, PrecisionPolicy policy) {
+        if (!shouldEnable(conf, config)) {
+            return conf.clone();
+        }
+        return new PrecisionWrapping(config, policy).wrap(conf);
+    }
+
+    /**
      * Enables mixed precision with the default configuration, after a self-check on one minibatch.
      *
      * @see #enableChecked(MultiLayerNetwork, DataSet, MixedPrecisionConfig)
@@ -285,7 +334,7 @@ public final class MixedPrecision {
         return updater;
     }
 
-    private static boolean shouldEnable(Model network, MixedPrecisionConfig config) {
+    private static boolean shouldEnable(Object network, MixedPrecisionConfig config) {
         if (network == null || config == null) {
             throw new IllegalArgumentException("network and config must not be null");
         }

@@ -1,6 +1,7 @@
 package org.dl4j.mixedprecision;
 
 import java.util.Objects;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
  * Immutable settings of mixed-precision training: how the loss is scaled and when training gives up.
@@ -48,16 +49,31 @@ public final class MixedPrecisionConfig {
      */
     public static final double CALIBRATION_HEADROOM = 8.0;
 
+    @JsonProperty
     private final Scaling scaling;
+    @JsonProperty
     private final double initialScale;
+    @JsonProperty
     private final boolean calibrateInitialScale;
+    @JsonProperty
     private final double growthFactor;
+    @JsonProperty
     private final double backoffFactor;
+    @JsonProperty
     private final int growthInterval;
+    @JsonProperty
     private final double minScale;
+    @JsonProperty
     private final double maxScale;
+    @JsonProperty
     private final int maxConsecutiveSkippedSteps;
+    @JsonProperty
     private final boolean selfCheck;
+
+    /** For JSON: a mixed-precision network's configuration holds the settings of its loss scale. */
+    private MixedPrecisionConfig() {
+        this(new Builder());
+    }
 
     private MixedPrecisionConfig(Builder b) {
         this.scaling = b.scaling;

@@ -1,0 +1,96 @@
+package org.dl4j.mixedprecision;
+
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * Makes a network configuration mixed precision: each hidden layer is wrapped in a {@link PrecisionLayer}
+ * computing in the type the {@link PrecisionPolicy} gives it, each output layer in a
+ * {@link LossScaleOutputLayer} holding a {@link LossScaler}. Frozen layers stay frozen: the wrapper goes
+ * inside them, so DL4J still sees a {@code FrozenLayer} and stops its backward pass there.
+ */
+final class PrecisionWrapping {
+
+    private final MixedPrecisionConfig config;
+    private final PrecisionPolicy policy;
+
+    PrecisionWrapping(MixedPrecisionConfig config, PrecisionPolicy policy) {
+        this.config = config;
+        this.policy = policy;
+    }
+
+    /** @return a mixed-precision copy of {@code conf}; {@code conf} is left as it was */
+    MultiLayerConfiguration wrap(MultiLayerConfiguration conf) {
+        checkFloat(conf.getDataType());
+        MultiLayerConfiguration mixed = MultiLayerConfiguration.fromJson(conf.toJson());
+        List<NeuralNetConfiguration> layers = mixed.getConfs();
+        for (int i = 0; i < layers.size(); i++) {
+            NeuralNetConfiguration layerConf = layers.get(i);
+            String name = layerConf.getLayer().getLayerName() == null ? String.valueOf(i) : layerConf.getLayer().getLayerName();
+            layerConf.setLayer(wrap(layerConf.getLayer(), name, i == layers.size() - 1));
+        }
+        return mixed;
+    }
+
+    /** @return a mixed-precision copy of {@code conf}; {@code conf} is left as it was */
+    ComputationGraphConfiguration wrap(ComputationGraphConfiguration conf) {
+        checkFloat(conf.getDataType());
+        ComputationGraphConfiguration mixed = ComputationGraphConfiguration.fromJson(conf.toJson());
+        List<String> outputs = mixed.getNetworkOutputs();
+        for (Map.Entry<String, GraphVertex> vertex : mixed.getVertices().entrySet()) {
+            if (vertex.getValue() instanceof LayerVertex layerVertex) {
+                NeuralNetConfiguration layerConf = layerVertex.getLayerConf();
+                layerConf.setLayer(wrap(layerConf.getLayer(), vertex.getKey(), outputs.contains(vertex.getKey())));
+            } else if (vertex.getValue().numParams(true) > 0) {
+                throw new IllegalArgumentException("Vertex \"" + vertex.getKey() + "\" ("
+                        + vertex.getValue().getClass().getSimpleName() + ") has parameters but is not a layer: mixed"
+                        + " precision through a precision policy supports parameters in layers only. Use"
+                        + " MixedPrecision.enable(graph) for this graph");
+            }
+        }
+        return mixed;
+    }
+
+    private Layer wrap(Layer layer, String name, boolean output) {
+        if (layer instanceof FrozenLayer frozen) {
+            FrozenLayer wrapped = new FrozenLayer(wrap(frozen.getLayer(), name, output));
+            wrapped.setLayerName(frozen.getLayerName());
+            return wrapped;
+        }
+        if (layer instanceof FrozenLayerWithBackprop frozen) {
+            frozen.setUnderlying(wrap(frozen.getUnderlying(), name, output));
+            return frozen;
+        }
+        if (layer instanceof PrecisionLayer) {
+            throw new IllegalArgumentException("Layer \"" + name + "\" is already mixed precision: configure the FP32"
+                    + " configuration once");
+        }
+        if (!output) {
+            return new PrecisionLayer(layer, policy.computeTypeOf(layer));
+        }
+        if (!LossLayers.isScalable(layer)) {
+            throw new IllegalArgumentException("Layer \"" + name + "\" (" + layer.getClass().getSimpleName() + ") is an"
+                    + " output of the network but has no loss mixed precision can scale. Supported output layers:"
+                    + " OutputLayer, RnnOutputLayer, CenterLossOutputLayer, LossLayer, CnnLossLayer, RnnLossLayer,"
+                    + " Cnn3DLossLayer, Yolo2OutputLayer");
+        }
+        return new LossScaleOutputLayer(layer, new LossScaler(config));
+    }
+
+    private static void checkFloat(DataType type) {
+        if (type != DataType.FLOAT) {
+            throw new IllegalArgumentException("The configuration's data type is " + type + ", expected FLOAT: a"
+                    + " mixed-precision network keeps FLOAT parameters and computes in HALF where its precision"
+                    + " policy says so. Build it with .dataType(DataType.FLOAT)");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package org.dl4j.mixedprecision;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.stream.Stream;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.AttentionVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.Deconvolution2D;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
+import org.deeplearning4j.nn.conf.layers.SelfAttentionLayer;
+import org.deeplearning4j.nn.conf.layers.variational.VariationalAutoencoder;
+import org.deeplearning4j.nn.layers.wrapper.BaseWrapperLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * Layers that fail or are inaccurate in HALF on ND4J train like FP32 under the default policy, which keeps
+ * them in FLOAT; what the policy cannot handle yet is refused with a message naming the fix.
+ */
+class PolicyLayersTest {
+
+    record Case(String name, MultiLayerConfiguration conf, DataSet data) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Case> layersKeptInFloat() {
+        Nd4j.getRandom().setSeed(23);
+        NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder().seed(23).dataType(DataType.FLOAT)
+                .updater(new Adam(0.01));
+        MultiLayerConfiguration deconvolution = base.clone().list()
+                .layer(new Deconvolution2D.Builder(2, 2).stride(2, 2).nOut(3).activation(Activation.RELU).build())
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RELU).build())
+                .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(6, 6, 2))
+                .build();
+        DataSet images = new DataSet(Nd4j.rand(DataType.FLOAT, 16, 2, 6, 6),
+                Nd4j.eye(2).repeat(0, 8).reshape(16, 2).castTo(DataType.FLOAT));
+        MultiLayerConfiguration attention = base.clone().list()
+                .layer(new DenseLayer.Builder().nOut(8).activation(Activation.TANH).build())
+                .layer(new SelfAttentionLayer.Builder().nOut(8).nHeads(2).projectInput(true).build())
+                .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(2).activation(Activation.IDENTITY).build())
+                .setInputType(InputType.recurrent(4, 5))
+                .build();
+        DataSet sequences = new DataSet(Nd4j.randn(DataType.FLOAT, 8, 4, 5), Nd4j.randn(DataType.FLOAT, 8, 2, 5));
+        return Stream.of(new Case("Deconvolution2D", deconvolution, images),
+                new Case("SelfAttentionLayer", attention, sequences));
+    }
+
+    @ParameterizedTest
+    @MethodSource("layersKeptInFloat")
+    void trainLikeFp32UnderTheDefaultPolicy(Case c) {
+        MultiLayerNetwork fp32 = TestNets.init(c.conf());
+        MultiLayerNetwork mixed = TestNets.init(MixedPrecision.configure(c.conf()));
+        mixed.setParams(fp32.params());
+        double initial = fp32.score(c.data());
+        for (int i = 0; i < 15; i++) {
+            fp32.fit(c.data());
+            mixed.fit(c.data());
+        }
+        double fp32Loss = fp32.score(c.data());
+        double mixedLoss = mixed.score(c.data());
+        assertTrue(fp32Loss < initial, c + " FP32 learned: " + initial + " -> " + fp32Loss);
+        assertEquals(fp32Loss, mixedLoss, 0.05 * fp32Loss, c + ": FP32 " + fp32Loss + ", mixed " + mixedLoss);
+        assertEquals(DataType.FLOAT, ((BaseWrapperLayer) mixed.getLayer(c.name().equals("Deconvolution2D") ? 0 : 1))
+                .getUnderlying().params().dataType());
+    }
+
+    @Test
+    void aGraphVertexWithParametersIsRefusedNamingIt() {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).graphBuilder()
+                .addInputs("in")
+                .addVertex("att", new AttentionVertex.Builder().nInKeys(4).nInQueries(4).nInValues(4).nOut(4)
+                        .nHeads(1).projectInput(true).build(), "in", "in", "in")
+                .addLayer("out", new RnnOutputLayer.Builder().nIn(4).nOut(2).build(), "att")
+                .setOutputs("out")
+                .setInputTypes(InputType.recurrent(4))
+                .build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MixedPrecision.configure(conf));
+        assertTrue(e.getMessage().contains("\"att\"") && e.getMessage().contains("MixedPrecision.enable"), e.getMessage());
+    }
+
+    @Test
+    void pretrainingIsRefusedWithTheFix() {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).list()
+                .layer(new VariationalAutoencoder.Builder().nIn(TestNets.FEATURES).nOut(2).encoderLayerSizes(4)
+                        .decoderLayerSizes(4).build())
+                .layer(new OutputLayer.Builder().nIn(2).nOut(TestNets.CLASSES).activation(Activation.SOFTMAX).build())
+                .build();
+        MultiLayerNetwork net = TestNets.init(MixedPrecision.configure(conf));
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> net.pretrainLayer(0, TestNets.blobs(8, 1).getFeatures()));
+        assertTrue(e.getMessage().contains("pretrain the FP32 network first"), e.getMessage());
+    }
+
+    @Test
+    void transferLearningFreezesLayersOfAMixedNetwork() {
+        MultiLayerNetwork net = TestNets.init(MixedPrecision.configure(TestNets.mlp(new Adam(0.01), 29)));
+        DataSet data = TestNets.blobs(32, 29);
+        net.fit(data);
+        MultiLayerNetwork tuned = new TransferLearning.Builder(net)
+                .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(0.001)).build())
+                .setFeatureExtractor(0)
+                .build();
+        float[] frozen = TestNets.values(tuned.getParam("0_W"));
+        float[] trained = TestNets.values(tuned.getParam("1_W"));
+        for (int i = 0; i < 3; i++) {
+            tuned.fit(data);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(frozen, TestNets.values(tuned.getParam("0_W")));
+        assertTrue(!java.util.Arrays.equals(trained, TestNets.values(tuned.getParam("1_W"))), "layer 1 trains");
+        assertTrue(ForwardOverflow.finite(tuned.params()));
+    }
+}
