@@ -64,11 +64,6 @@ class PrecisionLayerInstance extends BaseWrapperLayer {
                 ? inner.params() : null;
     }
 
-    /** @return the data type the wrapped layer computes in */
-    DataType computeType() {
-        return computeType;
-    }
-
     /** @return the key this layer reports under: its index and name */
     String key() {
         return getIndex() + " (" + conf.getLayer().getLayerName() + ")";

@@ -37,11 +37,6 @@ class NetworkPrecisionSavingTest {
         return TestNets.init(MixedPrecision.configure(TestNets.mlp(new Adam(0.01), seed)));
     }
 
-    private static LossScaler scalerOf(MultiLayerNetwork net) {
-        return ((LossScaleOutputLayer) net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer())
-                .getLossScaler();
-    }
-
     @Test
     void aCheckpointResumesBitForBit() throws Exception {
         MultiLayerNetwork net = mixed(41);
@@ -53,7 +48,7 @@ class NetworkPrecisionSavingTest {
         }
         MultiLayerNetwork restored = CheckpointListener.loadLastCheckpointMLN(checkpoints);
         assertInstanceOf(PrecisionLayerInstance.class, restored.getLayer(0));
-        assertEquals(scalerOf(net), scalerOf(restored));
+        assertEquals(TestNets.lossScalerOf(net), TestNets.lossScalerOf(restored));
         // DL4J's CheckpointListener saves in iterationDone, before the network counts the iteration (in FP32 too)
         assertEquals(net.getIterationCount() - 1, restored.getIterationCount());
         restored.setIterationCount(net.getIterationCount());
@@ -88,10 +83,10 @@ class NetworkPrecisionSavingTest {
         EarlyStoppingResult<MultiLayerNetwork> result = new EarlyStoppingTrainer(conf, net, TestNets.iterator(data, 16)).fit();
         MultiLayerNetwork best = result.getBestModel();
         assertInstanceOf(PrecisionLayerInstance.class, best.getLayer(0));
-        long stepsBefore = scalerOf(best).cleanSteps();
-        assertTrue(stepsBefore > 0, scalerOf(best).toString());
+        long stepsBefore = TestNets.lossScalerOf(best).cleanSteps();
+        assertTrue(stepsBefore > 0, TestNets.lossScalerOf(best).toString());
         best.fit(data);
-        assertEquals(stepsBefore + 1, scalerOf(best).cleanSteps());
+        assertEquals(stepsBefore + 1, TestNets.lossScalerOf(best).cleanSteps());
         assertTrue(ForwardOverflow.finite(best.params()));
     }
 }

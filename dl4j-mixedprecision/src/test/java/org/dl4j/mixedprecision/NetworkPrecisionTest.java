@@ -52,11 +52,6 @@ class NetworkPrecisionTest {
         return TestNets.init(MixedPrecision.configure(conf, SCALE_1024, PrecisionPolicy.mixedFloat16()));
     }
 
-    private static LossScaler scalerOf(MultiLayerNetwork net) {
-        return ((LossScaleOutputLayer) net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer())
-                .getLossScaler();
-    }
-
     private static DataType computeTypeOf(Layer layer) {
         return ((BaseWrapperLayer) layer).getUnderlying().params().dataType();
     }
@@ -89,9 +84,9 @@ class NetworkPrecisionTest {
         double mixedLoss = mixed.score(data);
         assertTrue(fp32Loss < 0.5 * initial, "FP32 learned: " + initial + " -> " + fp32Loss);
         assertEquals(fp32Loss, mixedLoss, 0.05 * fp32Loss + 0.01, "FP32 " + fp32Loss + ", mixed " + mixedLoss);
-        assertEquals(0, scalerOf(mixed).skippedSteps());
-        assertFalse(scalerOf(mixed).calibrating(), "the first step calibrated the scale");
-        assertTrue(scalerOf(mixed).scale() > 1, "calibrated scale " + scalerOf(mixed).scale());
+        assertEquals(0, TestNets.lossScalerOf(mixed).skippedSteps());
+        assertFalse(TestNets.lossScalerOf(mixed).calibrating(), "the first step calibrated the scale");
+        assertTrue(TestNets.lossScalerOf(mixed).scale() > 1, "calibrated scale " + TestNets.lossScalerOf(mixed).scale());
     }
 
     @Test
@@ -101,7 +96,7 @@ class NetworkPrecisionTest {
         net.fit(data);
         MultiLayerNetwork clone = net.clone();
         assertInstanceOf(PrecisionLayerInstance.class, clone.getLayer(0));
-        assertEquals(scalerOf(net), scalerOf(clone));
+        assertEquals(TestNets.lossScalerOf(net), TestNets.lossScalerOf(clone));
         for (int i = 0; i < 3; i++) {
             net.fit(data);
             clone.fit(data);
@@ -110,8 +105,8 @@ class NetworkPrecisionTest {
         assertArrayEquals(TestNets.values(net.getUpdater().getStateViewArray()),
                 TestNets.values(clone.getUpdater().getStateViewArray()));
         clone.fit(data);
-        assertEquals(4, scalerOf(net).cleanSteps());
-        assertEquals(5, scalerOf(clone).cleanSteps(), "the clone's loss scale is its own");
+        assertEquals(4, TestNets.lossScalerOf(net).cleanSteps());
+        assertEquals(5, TestNets.lossScalerOf(clone).cleanSteps(), "the clone's loss scale is its own");
     }
 
     @Test
@@ -143,7 +138,7 @@ class NetworkPrecisionTest {
         File file = folder.resolve("resume.zip").toFile();
         ModelSerializer.writeModel(net, file, true);
         MultiLayerNetwork restored = ModelSerializer.restoreMultiLayerNetwork(file, true);
-        assertEquals(scalerOf(net), scalerOf(restored));
+        assertEquals(TestNets.lossScalerOf(net), TestNets.lossScalerOf(restored));
         for (int i = 0; i < 3; i++) {
             net.fit(data);
             restored.fit(data);
@@ -151,7 +146,7 @@ class NetworkPrecisionTest {
         assertArrayEquals(TestNets.values(net.params()), TestNets.values(restored.params()));
         assertArrayEquals(TestNets.values(net.getUpdater().getStateViewArray()),
                 TestNets.values(restored.getUpdater().getStateViewArray()));
-        assertEquals(scalerOf(net), scalerOf(restored));
+        assertEquals(TestNets.lossScalerOf(net), TestNets.lossScalerOf(restored));
     }
 
     @Test
@@ -180,15 +175,15 @@ class NetworkPrecisionTest {
         net.fit(data);
         float[] params = TestNets.values(net.params());
         float[] state = TestNets.values(net.getUpdater().getStateViewArray());
-        double scale = scalerOf(net).scale();
+        double scale = TestNets.lossScalerOf(net).scale();
         DataSet broken = data.copy();
         broken.getFeatures().putScalar(0, 0, 60000f);   // 60000 x the weights overflows HALF
         broken.getFeatures().putScalar(1, 1, Float.NaN);
         net.fit(broken);
         assertArrayEquals(params, TestNets.values(net.params()), "weights (with weight decay) untouched");
         assertArrayEquals(state, TestNets.values(net.getUpdater().getStateViewArray()), "Adam's state untouched");
-        assertEquals(1, scalerOf(net).skippedSteps());
-        assertEquals(scale * 0.5, scalerOf(net).scale());
+        assertEquals(1, TestNets.lossScalerOf(net).skippedSteps());
+        assertEquals(scale * 0.5, TestNets.lossScalerOf(net).scale());
         assertEquals(2, net.getIterationCount());
 
         MultiLayerNetwork reference = mixed(conf);
@@ -231,7 +226,7 @@ class NetworkPrecisionTest {
                     "variance " + c);
         }
         assertTrue(fp32Mean.getDouble(0) > 0.5, "the running mean moved towards 1.5: " + fp32Mean);
-        assertEquals(0, scalerOf(mixed).skippedSteps());
+        assertEquals(0, TestNets.lossScalerOf(mixed).skippedSteps());
     }
 
     /** BatchNormalization keeps log10 of the standard deviation: variance = (10^x)^2. */
@@ -262,7 +257,7 @@ class NetworkPrecisionTest {
         for (int epoch = 0; epoch < 25; epoch++) {
             net.fit(TestNets.iterator(data, 64));
         }
-        LossScaler scaler = scalerOf(net);
+        LossScaler scaler = TestNets.lossScalerOf(net);
         assertEquals(200, net.getIterationCount());
         assertEquals(0, scaler.skippedSteps(), scaler.toString());
         assertTrue(scaler.scale() >= 1, scaler.toString());

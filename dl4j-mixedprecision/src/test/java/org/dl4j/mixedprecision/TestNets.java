@@ -72,6 +72,12 @@ final class TestNets {
         return new ListDataSetIterator<>(list, batchSize);
     }
 
+    /** @return the loss scaler of a network made with {@code MixedPrecision.configure} (held by its output layer) */
+    static LossScaler lossScalerOf(MultiLayerNetwork net) {
+        return ((LossScaleOutputLayer) net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer())
+                .getLossScaler();
+    }
+
     /** @return a copy of the array's values as FP32, for bit-exact comparisons */
     static float[] values(INDArray array) {
         return array.castTo(DataType.FLOAT).dup().data().asFloat();
