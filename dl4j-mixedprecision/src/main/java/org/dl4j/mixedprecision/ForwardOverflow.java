@@ -60,6 +60,12 @@ final class ForwardOverflow {
     }
 
     /** @return true if the array holds no Inf or NaN */
+    /** @return the index of the layer or vertex named {@code name}, or -1 if the forward pass has none */
+    int indexOf(String name) {
+        return activations.stream().filter(activation -> activation.name().equals(name))
+                .mapToInt(LayerActivation::index).findFirst().orElse(-1);
+    }
+
     static boolean finite(INDArray array) {
         return array == null || array.scan(Conditions.notFinite()).longValue() == 0;
     }
@@ -77,7 +83,7 @@ final class ForwardOverflow {
                 }
                 List<INDArray> activations = net.feedForward(net.getInput().dup(), true);
                 for (int i = 1; i < activations.size(); i++) {
-                    Layer layer = net.getLayer(i - 1).conf().getLayer();
+                    Layer layer = Network.userLayer(net.getLayer(i - 1).conf().getLayer());
                     ordered.add(new LayerActivation(i - 1, layerName(layer, i - 1), layer, activations.get(i)));
                 }
                 return ordered;
@@ -96,7 +102,7 @@ final class ForwardOverflow {
                 String name = vertices[index].getVertexName();
                 if (activations.get(name) != null) {
                     ordered.add(new LayerActivation(index, name,
-                            vertices[index].hasLayer() ? vertices[index].getLayer().conf().getLayer() : null,
+                            vertices[index].hasLayer() ? Network.userLayer(vertices[index].getLayer().conf().getLayer()) : null,
                             activations.get(name)));
                 }
             }

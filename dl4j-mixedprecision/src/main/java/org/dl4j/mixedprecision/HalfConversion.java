@@ -5,10 +5,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Copies values between a HALF network's flat arrays and their FP32 master copies, the two conversions of
- * every mixed-precision step: the loss-scaled HALF gradient into the FP32 gradient buffer (divided by the
- * loss scale, counting Inf and NaN on the way) and the updated FP32 master parameters back into the HALF
- * parameters (rounded to the nearest HALF value, ties to even, as ND4J rounds).
+ * Copies values between a layer's FP32 parameters and gradients and the HALF copies it computes with, the
+ * two conversions of every mixed-precision step: the FP32 parameters into the HALF ones before the forward
+ * pass (rounded to the nearest HALF value, ties to even, as ND4J rounds) and the loss-scaled HALF gradient
+ * into the FP32 gradient (divided by the loss scale, counting Inf and NaN on the way).
  *
  * <p>Both implementations give bit-identical results. {@link Nd4jHalfConversion} uses ND4J ops and runs on
  * every backend; {@link CpuHalfConversion}, chosen on ND4J's CPU backend, does each conversion in one pass

@@ -34,6 +34,7 @@ final class LossScaleOutputLayerInstance extends PrecisionLayerInstance implemen
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        castHeldInput(workspaceMgr);
         Pair<Gradient, INDArray> result = super.backpropGradient(epsilon, workspaceMgr);
         double scale = scaler.scale();
         if (result.getSecond() != null && scale != 1.0) {
@@ -47,7 +48,7 @@ final class LossScaleOutputLayerInstance extends PrecisionLayerInstance implemen
     void reportGradient() {
         INDArray gradient = getGradientsViewArray();
         long nonFinite = gradient == null || gradient.length() == 0 ? 0 : gradient.scan(Conditions.notFinite()).longValue();
-        NetworkStep.outputBackprop(key(), scaler, nonFinite);
+        NetworkStep.outputBackprop(key(), scaler, check(nonFinite));
     }
 
     @Override
@@ -67,11 +68,13 @@ final class LossScaleOutputLayerInstance extends PrecisionLayerInstance implemen
 
     @Override
     public double computeScore(double fullNetworkRegScore, boolean training, LayerWorkspaceMgr workspaceMgr) {
+        castHeldInput(workspaceMgr);
         return output().computeScore(fullNetworkRegScore, training, workspaceMgr);
     }
 
     @Override
     public INDArray computeScoreForExamples(double fullNetworkRegScore, LayerWorkspaceMgr workspaceMgr) {
+        castHeldInput(workspaceMgr);
         return output().computeScoreForExamples(fullNetworkRegScore, workspaceMgr);
     }
 

@@ -140,7 +140,7 @@ public final class LossScaleUpdater implements IUpdater {
 
         @Override
         public void applyUpdater(INDArray gradient, int iteration, int epoch) {
-            NetworkStep.Decision decision = NetworkStep.require(gradient).decide();
+            NetworkStep.Decision decision = NetworkStep.require(gradient).decide(iteration);
             if (!decision.skip()) {
                 inner.applyUpdater(gradient, decision.updaterIteration(iteration), epoch);
             } else if (!(config.directUpdate && ForwardOverflow.finite(gradient))) {

@@ -1,5 +1,6 @@
 package org.dl4j.mixedprecision;
 
+import java.util.List;
 import java.util.Objects;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
@@ -35,6 +36,15 @@ public final class LossScaler {
 
     @JsonProperty
     private boolean calibrating;
+    @JsonProperty
+    private double lastStepScale;
+    @JsonProperty
+    private List<String> overflowParameters = List.of();
+    /** The largest |gradient| of the calibration step at scale 1; null until calibrated. */
+    @JsonProperty
+    private Double calibrationGradient;
+    @JsonProperty
+    private double calibratedScale;
 
     /** For JSON: the scaler is part of a mixed-precision network's configuration. */
     @SuppressWarnings("unused")
@@ -50,6 +60,7 @@ public final class LossScaler {
         this.config = config;
         this.scale = config.calibratesInitialScale() ? 1.0 : config.initialScale();
         this.calibrating = config.calibratesInitialScale();
+        this.lastStepScale = scale;
     }
 
     /** @return an independent copy of this scaler, in the same state */
@@ -61,6 +72,10 @@ public final class LossScaler {
         copy.skippedSteps = skippedSteps;
         copy.overflowCount = overflowCount;
         copy.calibrating = calibrating;
+        copy.lastStepScale = lastStepScale;
+        copy.overflowParameters = overflowParameters;
+        copy.calibrationGradient = calibrationGradient;
+        copy.calibratedScale = calibratedScale;
         return copy;
     }
 
@@ -109,6 +124,19 @@ public final class LossScaler {
      *                        step was skipped
      */
     void update(long nonFiniteValues) {
+        update(nonFiniteValues, List.of());
+    }
+
+    /**
+     * Records the outcome of one step and adapts the scale.
+     *
+     * @param nonFiniteValues    how many gradient values were Inf or NaN; any positive number means the
+     *                           step was skipped
+     * @param overflowParameters the parameters whose gradients held them, as DL4J names gradients ("0_W")
+     */
+    void update(long nonFiniteValues, List<String> overflowParameters) {
+        lastStepScale = scale;
+        this.overflowParameters = nonFiniteValues > 0 ? List.copyOf(overflowParameters) : List.of();
         if (nonFiniteValues > 0) {
             overflowCount += nonFiniteValues;
             skippedSteps++;
@@ -134,12 +162,37 @@ public final class LossScaler {
     }
 
     /**
+     * Sets the scale from the calibration step: the largest |gradient| it measured at scale 1.
+     *
+     * @param largestGradient that gradient; the scale becomes {@link ScaleCalibration#estimate}
+     */
+    void calibrateFrom(double largestGradient) {
+        calibrationGradient = largestGradient;
+        calibratedScale = ScaleCalibration.estimate(largestGradient, config);
+        calibrate(calibratedScale);
+    }
+
+    /** @return the state of this scaler after its last step, as {@link MixedPrecision#status} reports it */
+    LossScaleStatus status() {
+        ScaleCalibration calibration = calibrationGradient == null ? null
+                : new ScaleCalibration(calibrationGradient, MixedPrecisionConfig.CALIBRATION_HEADROOM, calibratedScale,
+                        calibratedScale, 0);
+        return new LossScaleStatus(scale, lastStepScale, cleanSteps, skippedSteps, consecutiveSkippedSteps,
+                overflowCount, overflowParameters, calibration);
+    }
+
+    /**
      * Puts the scaler back into a saved state, so that training resumes exactly where it stopped.
      *
      * @param status the state saved with the network
      */
     void restore(LossScaleStatus status) {
         scale = status.scale();
+        lastStepScale = status.lastStepScale();
+        overflowParameters = status.overflowParameters();
+        calibrating = config.calibratesInitialScale() && status.calibration() == null;
+        calibrationGradient = status.calibration() == null ? null : status.calibration().largestGradient();
+        calibratedScale = status.calibration() == null ? 0.0 : status.calibration().scale();
         cleanSteps = status.cleanSteps();
         consecutiveSkippedSteps = status.consecutiveSkippedSteps();
         skippedSteps = status.skippedSteps();
@@ -161,12 +214,16 @@ public final class LossScaler {
         }
         return config.equals(other.config) && scale == other.scale && cleanSteps == other.cleanSteps
                 && consecutiveSkippedSteps == other.consecutiveSkippedSteps && skippedSteps == other.skippedSteps
-                && overflowCount == other.overflowCount && calibrating == other.calibrating;
+                && overflowCount == other.overflowCount && calibrating == other.calibrating
+                && lastStepScale == other.lastStepScale && overflowParameters.equals(other.overflowParameters)
+                && Objects.equals(calibrationGradient, other.calibrationGradient)
+                && calibratedScale == other.calibratedScale;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(config, scale, cleanSteps, consecutiveSkippedSteps, skippedSteps, overflowCount, calibrating);
+        return Objects.hash(config, scale, cleanSteps, consecutiveSkippedSteps, skippedSteps, overflowCount, calibrating,
+                lastStepScale, overflowParameters, calibrationGradient, calibratedScale);
     }
 
     @Override

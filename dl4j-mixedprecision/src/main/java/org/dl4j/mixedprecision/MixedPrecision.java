@@ -25,25 +25,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns an FP32 DL4J network into a mixed-precision one: the one line a DL4J program adds.
+ * Makes an FP32 DL4J network mixed precision: the one line a DL4J program adds.
  *
  * <pre>{@code
  * MultiLayerNetwork net = new MultiLayerNetwork(conf);   // or a ComputationGraph
  * net.init();
  * net = MixedPrecision.enable(net);                     // the one line
- * net.setListeners(new ScoreIterationListener(10), new LossScaleListener());
  * net.fit(trainIterator, 5);
  * }</pre>
  *
- * <p>Like DL4J's {@code convertDataType}, {@code enable} returns a new network; the one passed in is
- * left as it was. The new network's parameters, activations and gradients are HALF. An FP32 master
- * copy of the network (see {@link #master(MultiLayerNetwork)}) receives the updates through its own
- * DL4J updater, whose state is FP32; the loss of every output layer is computed in FP32 and its
- * gradient multiplied by a dynamic loss scale (see {@link MixedPrecisionConfig}). Training goes through
- * the usual {@code fit(...)} methods, listeners and early stopping.
+ * <p>Mixed precision is a property of the network, as Keras's {@code mixed_float16} policy makes it: each
+ * hidden layer is wrapped in a {@link PrecisionLayer} that computes in the data type the
+ * {@link PrecisionPolicy} gives it (HALF, or FLOAT for what is inaccurate in HALF), and each output layer in
+ * a {@link LossScaleOutputLayer} that computes the loss in FLOAT and owns the dynamic {@link LossScaler}.
+ * As DL4J sees it the network stays FP32: its parameters, gradients and updater state are FLOAT, so
+ * {@code clone()}, {@code ModelSerializer}, {@code CheckpointListener}, early stopping, transfer learning and
+ * ParallelWrapper copy, save and rebuild it without losing anything. The loss gradient is multiplied by the
+ * loss scale; each layer divides its gradient by it and counts Inf/NaN values; a step with any is skipped
+ * by every layer's updater ({@link LossScaleUpdater}), leaving weights and updater state untouched.
  *
- * <p>{@link #enableChecked(MultiLayerNetwork, DataSet)} does the same after a self-check on one
- * minibatch, and returns the FP32 network if mixed precision does not work for it.
+ * <p>Like DL4J's {@code convertDataType}, {@code enable} returns a new network; the one passed in is left
+ * as it was. {@link #configure(MultiLayerConfiguration)} makes a configuration mixed precision instead, for
+ * networks built from it. {@link #enableChecked(MultiLayerNetwork, DataSet)} runs a self-check on one
+ * minibatch first and returns the FP32 network if mixed precision does not work for it.
  *
  * <p>Setting the system property {@value #ENABLED_PROPERTY} to {@code false} turns mixed precision off
  * without a code change: {@code enable} then returns the network it was given, unchanged.
@@ -59,7 +63,8 @@ public final class MixedPrecision {
     }
 
     /**
-     * Enables mixed precision with the default configuration (PyTorch GradScaler's defaults).
+     * Enables mixed precision with the default configuration (PyTorch GradScaler's defaults, the
+     * {@link PrecisionPolicy#mixedFloat16()} policy).
      *
      * @see #enable(MultiLayerNetwork, MixedPrecisionConfig)
      */
@@ -68,41 +73,26 @@ public final class MixedPrecision {
     }
 
     /**
-     * Returns a mixed-precision copy of an initialized FP32 network, ready for {@code fit(...)}. Its
-     * parameters, updater state, iteration and epoch counts and listeners are those of the network
-     * given; a {@link LossScaleListener} is added to the listeners, and each {@code CheckpointListener}
-     * is wrapped in a {@link MixedPrecisionCheckpointListener} so that checkpoints can resume training.
+     * Returns a mixed-precision copy of an initialized FP32 network, ready for {@code fit(...)}: the network
+     * of {@link #configure(MultiLayerConfiguration, MixedPrecisionConfig)}, with copies of the parameters and
+     * updater state of the network given, its iteration and epoch counts and its listeners. A
+     * {@link LossScaleListener} is added to the listeners, and each {@code CheckpointListener} is wrapped in
+     * a {@link MixedPrecisionCheckpointListener} so that checkpoints resume exactly.
      *
      * @param network an initialized FP32 network trained with stochastic gradient descent
-     * @param config  the loss scaling settings
+     * @param config  the loss scaling settings and precision policy
      * @return the mixed-precision network, or {@code network} itself if {@value #ENABLED_PROPERTY} is false
-     * @throws IllegalArgumentException if the network is not initialized, not FP32, uses a line-search
-     *                                  optimizer, or has an output layer whose loss cannot be scaled
+     * @throws IllegalArgumentException if the network is not initialized, not FP32, already mixed precision,
+     *                                  uses a line-search optimizer, or has an output layer whose loss cannot
+     *                                  be scaled
      */
     public static MultiLayerNetwork enable(MultiLayerNetwork network, MixedPrecisionConfig config) {
-        if (!shouldEnable(network, config)) {
-            return network;
-        }
-        checkSupported(network.isInitCalled() ? network.params() : null, network.conf(), network.getLayers());
-        MultiLayerNetwork master = network.clone();
-        MultiLayerConfiguration halfConf = MultiLayerConfiguration.fromJson(master.getLayerWiseConfigurations().toJson());
-        halfConf.setDataType(DataType.HALF);
-        LossScaler scaler = new LossScaler(config);
-        List<ScaledLoss> losses = prepareHalfLayers(halfConf.getConfs(), scaler);
-
-        MultiLayerNetwork half = new MultiLayerNetwork(halfConf);
-        half.init(master.params().castTo(DataType.HALF), false);
-        half.initGradientsView();
-        master.initGradientsView();
-        MixedPrecisionUpdater updater = new MixedPrecisionUpdater(master, half, scaler, losses);
-        half.setUpdater(updater);
-        master.setUpdater(updater);
-        finish(half, half.getLayers(), half.getOptimizer(), network.getListeners(), config);
-        return half;
+        return shouldEnable(network, config) ? (MultiLayerNetwork) mixedCopy(network, config) : network;
     }
 
     /**
-     * Enables mixed precision with the default configuration (PyTorch GradScaler's defaults).
+     * Enables mixed precision with the default configuration (PyTorch GradScaler's defaults, the
+     * {@link PrecisionPolicy#mixedFloat16()} policy).
      *
      * @see #enable(ComputationGraph, MixedPrecisionConfig)
      */
@@ -112,44 +102,20 @@ public final class MixedPrecision {
 
     /**
      * Returns a mixed-precision copy of an initialized FP32 graph, ready for {@code fit(...)}, as
-     * {@link #enable(MultiLayerNetwork, MixedPrecisionConfig)} does for a {@code MultiLayerNetwork}. All
-     * outputs of the graph share one loss scale.
+     * {@link #enable(MultiLayerNetwork, MixedPrecisionConfig)} does for a {@code MultiLayerNetwork}. Each
+     * output of the graph holds a loss scaler; all of them see the same steps and keep the same scale.
      *
      * @return the mixed-precision graph, or {@code graph} itself if {@value #ENABLED_PROPERTY} is false
      * @throws IllegalArgumentException as for a {@code MultiLayerNetwork}
      */
     public static ComputationGraph enable(ComputationGraph graph, MixedPrecisionConfig config) {
-        if (!shouldEnable(graph, config)) {
-            return graph;
-        }
-        checkSupported(graph.getVertices() == null ? null : graph.params(), graph.conf(), graph.getLayers());
-        ComputationGraph master = graph.clone();
-        ComputationGraphConfiguration halfConf = ComputationGraphConfiguration.fromJson(master.getConfiguration().toJson());
-        halfConf.setDataType(DataType.HALF);
-        List<NeuralNetConfiguration> layerConfs = new ArrayList<>();
-        halfConf.getVertices().values().stream()
-                .filter(vertex -> vertex instanceof LayerVertex)
-                .forEach(vertex -> layerConfs.add(((LayerVertex) vertex).getLayerConf()));
-        LossScaler scaler = new LossScaler(config);
-        List<ScaledLoss> losses = prepareHalfLayers(layerConfs, scaler);
-
-        ComputationGraph half = new ComputationGraph(halfConf);
-        half.init(master.params().castTo(DataType.HALF), false);
-        half.initGradientsView();
-        master.initGradientsView();
-        MixedPrecisionGraphUpdater updater = new MixedPrecisionGraphUpdater(master, half, scaler, losses);
-        half.setUpdater(updater);
-        master.setUpdater(updater);
-        finish(half, half.getLayers(), half.getOptimizer(), graph.getListeners(), config);
-        return half;
+        return shouldEnable(graph, config) ? (ComputationGraph) mixedCopy(graph, config) : graph;
     }
 
     /**
-     * Makes a network configuration mixed precision, as Keras's {@code mixed_float16} policy does: the
-     * network built from it keeps FLOAT parameters, gradients and updater state, and each layer computes in
-     * the data type {@link PrecisionPolicy#mixedFloat16()} gives it, with the loss scale of the default
-     * {@link MixedPrecisionConfig}. Every DL4J mechanism that copies, saves or rebuilds a network from its
-     * configuration ({@code clone()}, {@code ModelSerializer}, ...) keeps it mixed precision.
+     * Makes a network configuration mixed precision, with the default {@link MixedPrecisionConfig} (and so
+     * the {@link PrecisionPolicy#mixedFloat16()} policy): the network built from it keeps FLOAT parameters,
+     * gradients and updater state, and each layer computes in the data type the policy gives it.
      *
      * <pre>{@code
      * MultiLayerNetwork net = new MultiLayerNetwork(MixedPrecision.configure(conf));
@@ -163,34 +129,37 @@ public final class MixedPrecision {
      *                                  can be scaled, or a graph vertex that is not a layer has parameters
      */
     public static MultiLayerConfiguration configure(MultiLayerConfiguration conf) {
-        return configure(conf, MixedPrecisionConfig.defaults(), PrecisionPolicy.mixedFloat16());
+        return configure(conf, MixedPrecisionConfig.defaults());
     }
 
-    /**
-     * Like {@link #configure(MultiLayerConfiguration)}, with the given loss scaling and precision policy.
-     */
-    public static MultiLayerConfiguration configure(MultiLayerConfiguration conf, MixedPrecisionConfig config,
-                                                    PrecisionPolicy policy) {
-        if (!shouldEnable(conf, config)) {
-            return conf.clone();
-        }
-        return new PrecisionWrapping(config, policy).wrap(conf);
+    /** Like {@link #configure(MultiLayerConfiguration)}, with the given loss scaling and precision policy. */
+    public static MultiLayerConfiguration configure(MultiLayerConfiguration conf, MixedPrecisionConfig config) {
+        return shouldEnable(conf, config) ? new PrecisionWrapping(config).apply(conf) : conf.clone();
     }
 
     /** Makes a graph configuration mixed precision; see {@link #configure(MultiLayerConfiguration)}. */
     public static ComputationGraphConfiguration configure(ComputationGraphConfiguration conf) {
-        return configure(conf, MixedPrecisionConfig.defaults(), PrecisionPolicy.mixedFloat16());
+        return configure(conf, MixedPrecisionConfig.defaults());
+    }
+
+    /** Like {@link #configure(ComputationGraphConfiguration)}, with the given loss scaling and precision policy. */
+    public static ComputationGraphConfiguration configure(ComputationGraphConfiguration conf,
+                                                          MixedPrecisionConfig config) {
+        return shouldEnable(conf, config) ? new PrecisionWrapping(config).apply(conf) : conf.clone();
     }
 
     /**
-     * Like {@link #configure(ComputationGraphConfiguration)}, with the given loss scaling and precision policy.
+     * Returns a plain FP32 DL4J copy of a mixed-precision network: the same parameters, updater state,
+     * counts and listeners, without any class of this library. For exporting to programs without it, or to
+     * go on training in FP32. A network that is not mixed precision is returned as it is.
      */
-    public static ComputationGraphConfiguration configure(ComputationGraphConfiguration conf,
-                                                          MixedPrecisionConfig config, PrecisionPolicy policy) {
-        if (!shouldEnable(conf, config)) {
-            return conf.clone();
-        }
-        return new PrecisionWrapping(config, policy).wrap(conf);
+    public static MultiLayerNetwork disable(MultiLayerNetwork network) {
+        return (MultiLayerNetwork) plainCopy(network);
+    }
+
+    /** Returns a plain FP32 DL4J copy of a mixed-precision graph; see {@link #disable(MultiLayerNetwork)}. */
+    public static ComputationGraph disable(ComputationGraph graph) {
+        return (ComputationGraph) plainCopy(graph);
     }
 
     /**
@@ -234,7 +203,7 @@ public final class MixedPrecision {
         }
         SelfCheck.Batch checked = SelfCheck.Batch.of(batch);
         MultiLayerNetwork mixed = enable(network, config);
-        return SelfCheck.run(mixed, checked).passed() ? mixed : network;
+        return SelfCheck.run(network, mixed, checked).passed() ? mixed : network;
     }
 
     /**
@@ -260,7 +229,7 @@ public final class MixedPrecision {
         }
         SelfCheck.Batch checked = SelfCheck.Batch.of(batch);
         ComputationGraph mixed = enable(graph, config);
-        return SelfCheck.run(mixed, checked).passed() ? mixed : graph;
+        return SelfCheck.run(graph, mixed, checked).passed() ? mixed : graph;
     }
 
     /**
@@ -268,32 +237,13 @@ public final class MixedPrecision {
      * @throws IllegalArgumentException if the model is not a mixed-precision network
      */
     public static LossScaleStatus status(Model model) {
-        return requireMixedPrecision(model).status();
+        return lossScalerOf(model).status();
     }
 
-    /**
-     * The FP32 master copy of a mixed-precision network: its parameters receive the updates and its
-     * updater holds the FP32 state. Use it to read (evaluate in FP32, count memory, export); fitting it
-     * directly would leave the HALF network behind.
-     *
-     * @throws IllegalArgumentException if the network is not a mixed-precision network
-     */
-    public static MultiLayerNetwork master(MultiLayerNetwork network) {
-        return (MultiLayerNetwork) requireMixedPrecision(network).master();
-    }
-
-    /**
-     * The FP32 master copy of a mixed-precision graph; see {@link #master(MultiLayerNetwork)}.
-     *
-     * @throws IllegalArgumentException if the graph is not a mixed-precision graph
-     */
-    public static ComputationGraph master(ComputationGraph graph) {
-        return (ComputationGraph) requireMixedPrecision(graph).master();
-    }
-
-    /** @return true if the model is a network returned by {@code enable} */
+    /** @return true if the model is a network made mixed precision by {@code enable} or {@code configure} */
     public static boolean isMixedPrecision(Model model) {
-        return updaterOf(model) != null;
+        return (model instanceof MultiLayerNetwork || model instanceof ComputationGraph)
+                && !Network.of(model).lossScalers().isEmpty();
     }
 
     /** @return true unless the system property {@value #ENABLED_PROPERTY} turns mixed precision off */
@@ -308,30 +258,21 @@ public final class MixedPrecision {
                 + value + "\"");
     }
 
-    /** @return the updater of a mixed-precision network, or null for any other model */
-    static MasterUpdater updaterOf(Model model) {
-        Object updater = null;
-        if (model instanceof MultiLayerNetwork) {
-            updater = ((MultiLayerNetwork) model).getUpdater(false);
-        } else if (model instanceof ComputationGraph) {
-            updater = ((ComputationGraph) model).getUpdater(false);
-        }
-        return updater instanceof MasterUpdater ? (MasterUpdater) updater : null;
+    /**
+     * @return the loss scaler of a mixed-precision network (its first output's; all outputs keep the same scale)
+     * @throws IllegalArgumentException if the model is not a mixed-precision network
+     */
+    static LossScaler lossScalerOf(Model model) {
+        return requireMixedPrecision(model).lossScalers().get(0);
     }
 
-    /** @return the state array of an updater, or null if there is no updater or it has no state */
-    static INDArray updaterStateOf(Updater updater) {
-        return updater == null ? null : updater.getStateViewArray();
-    }
-
-    static MasterUpdater requireMixedPrecision(Model model) {
-        MasterUpdater updater = updaterOf(model);
-        if (updater == null) {
+    static Network requireMixedPrecision(Model model) {
+        if (!isMixedPrecision(model)) {
             throw new IllegalArgumentException("Not a mixed-precision network: "
                     + (model == null ? "null" : model.getClass().getSimpleName())
                     + ". Create one with MixedPrecision.enable(network)");
         }
-        return updater;
+        return Network.of(model);
     }
 
     private static boolean shouldEnable(Object network, MixedPrecisionConfig config) {
@@ -345,62 +286,58 @@ public final class MixedPrecision {
         return true;
     }
 
-    /**
-     * Strips constraints (they act on the FP32 master, whose values the HALF parameters copy) and
-     * wraps every loss in a {@link ScaledLossFunction}.
-     */
-    private static List<ScaledLoss> prepareHalfLayers(List<NeuralNetConfiguration> layerConfs, LossScaler scaler) {
-        for (NeuralNetConfiguration layerConf : layerConfs) {
-            layerConf.getLayer().setConstraints(null);
-        }
-        return LossLayers.wrapAll(layerConfs, scaler.scale());
-    }
-
-    private static void finish(Model half, Layer[] layers, ConvexOptimizer optimizer,
-                               Collection<TrainingListener> listeners, MixedPrecisionConfig config) {
-        Fp32ScoreRegularization.wrapAll(layers);
-        NoOpStepFunction.installIn(optimizer);
-        List<TrainingListener> all = new ArrayList<>();
-        for (TrainingListener listener : listeners) {
-            all.add(listener instanceof CheckpointListener checkpoints
+    private static Model mixedCopy(Model model, MixedPrecisionConfig config) {
+        Network network = Network.of(model);
+        checkSupported(network);
+        Network mixed = network.rebuild(new PrecisionWrapping(config));
+        List<TrainingListener> listeners = new ArrayList<>();
+        for (TrainingListener listener : network.listeners()) {
+            listeners.add(listener instanceof CheckpointListener checkpoints
                     ? new MixedPrecisionCheckpointListener(checkpoints) : listener);
         }
-        all.add(new LossScaleListener());
-        half.setListeners(all);
-        log.info("Mixed precision enabled for a {}: HALF parameters and activations, FP32 master weights and updater"
-                + " state; {}", half.getClass().getSimpleName(), config);
+        listeners.add(new LossScaleListener());
+        mixed.setListeners(listeners);
+        log.info("Mixed precision enabled for a {}: FP32 parameters, gradients and updater state, layers computing"
+                + " per {}; {}", model.getClass().getSimpleName(), config.precisionPolicy(), config);
+        return mixed.model();
     }
 
-    /** @param params the network's parameters, or null if it is not initialized */
-    private static void checkSupported(INDArray params, NeuralNetConfiguration conf, Layer[] layers) {
-        if (params == null) {
+    private static Model plainCopy(Model model) {
+        if (!isMixedPrecision(model)) {
+            return model;
+        }
+        Network plain = Network.of(model).rebuild(PrecisionWrapping.UNWRAP);
+        List<TrainingListener> listeners = new ArrayList<>();
+        for (TrainingListener listener : plain.listeners()) {
+            if (!(listener instanceof LossScaleListener)) {
+                listeners.add(listener instanceof MixedPrecisionCheckpointListener checkpoints
+                        ? checkpoints.checkpoints() : listener);
+            }
+        }
+        plain.setListeners(listeners);
+        return plain.model();
+    }
+
+    private static void checkSupported(Network network) {
+        if (!network.initialized()) {
             throw new IllegalArgumentException("The network is not initialized: call network.init() before"
                     + " MixedPrecision.enable(network)");
         }
-        DataType type = params.dataType();
-        if (type == DataType.HALF) {
-            throw new IllegalArgumentException("The network is already HALF (if it is already mixed precision:"
-                    + " MixedPrecision.enable returns a new network, call it once). Pass the FP32 network:"
-                    + " MixedPrecision.enable makes the HALF copy and keeps FP32 master weights");
+        if (isMixedPrecision(network.model())) {
+            throw new IllegalArgumentException("The network is already mixed precision: MixedPrecision.enable returns"
+                    + " a new network, call it once, on the FP32 network");
         }
+        DataType type = network.model().params().dataType();
         if (type != DataType.FLOAT) {
             throw new IllegalArgumentException("The network's data type is " + type + ", expected FLOAT: call"
-                    + " network.convertDataType(DataType.FLOAT) first, or build it with .dataType(DataType.FLOAT)");
+                    + " network.convertDataType(DataType.FLOAT) first, or build it with .dataType(DataType.FLOAT);"
+                    + " MixedPrecision.enable keeps FP32 parameters and computes in HALF where its policy says so");
         }
-        OptimizationAlgorithm algorithm = conf.getOptimizationAlgo();
+        OptimizationAlgorithm algorithm = network.defaultConfiguration().getOptimizationAlgo();
         if (algorithm != OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT) {
             throw new IllegalArgumentException("Mixed precision supports STOCHASTIC_GRADIENT_DESCENT only, the network uses "
                     + algorithm + ": line-search optimizers cannot skip overflowing steps. Use"
                     + " .optimizationAlgo(OptimizationAlgorithm.STOCHASTIC_GRADIENT_DESCENT) with any IUpdater");
-        }
-        for (Layer layer : layers) {
-            org.deeplearning4j.nn.conf.layers.Layer layerConf = layer.conf().getLayer();
-            if (layer instanceof IOutputLayer && !LossLayers.isScalable(layerConf)) {
-                throw new IllegalArgumentException("Layer \"" + layerConf.getLayerName() + "\" ("
-                        + layerConf.getClass().getSimpleName() + ") is an output layer whose loss mixed precision"
-                        + " cannot scale. Supported output layers: OutputLayer, RnnOutputLayer, CenterLossOutputLayer,"
-                        + " LossLayer, CnnLossLayer, RnnLossLayer, Cnn3DLossLayer, Yolo2OutputLayer");
-            }
         }
     }
 }

@@ -69,6 +69,8 @@ public final class MixedPrecisionConfig {
     private final int maxConsecutiveSkippedSteps;
     @JsonProperty
     private final boolean selfCheck;
+    @JsonProperty
+    private final PrecisionPolicy precisionPolicy;
 
     /** For JSON: a mixed-precision network's configuration holds the settings of its loss scale. */
     private MixedPrecisionConfig() {
@@ -86,6 +88,7 @@ public final class MixedPrecisionConfig {
         this.maxScale = b.maxScale;
         this.maxConsecutiveSkippedSteps = b.maxConsecutiveSkippedSteps;
         this.selfCheck = b.selfCheck;
+        this.precisionPolicy = b.precisionPolicy;
     }
 
     /** @return a builder holding the defaults */
@@ -157,6 +160,11 @@ public final class MixedPrecisionConfig {
         return selfCheck;
     }
 
+    /** @return which data type each layer computes in (default {@link PrecisionPolicy#mixedFloat16()}) */
+    public PrecisionPolicy precisionPolicy() {
+        return precisionPolicy;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -170,13 +178,14 @@ public final class MixedPrecisionConfig {
                 && calibrateInitialScale == c.calibrateInitialScale && growthFactor == c.growthFactor
                 && backoffFactor == c.backoffFactor && growthInterval == c.growthInterval
                 && minScale == c.minScale && maxScale == c.maxScale
-                && maxConsecutiveSkippedSteps == c.maxConsecutiveSkippedSteps && selfCheck == c.selfCheck;
+                && maxConsecutiveSkippedSteps == c.maxConsecutiveSkippedSteps && selfCheck == c.selfCheck
+                && precisionPolicy.equals(c.precisionPolicy);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(scaling, initialScale, calibrateInitialScale, growthFactor, backoffFactor, growthInterval,
-                minScale, maxScale, maxConsecutiveSkippedSteps, selfCheck);
+                minScale, maxScale, maxConsecutiveSkippedSteps, selfCheck, precisionPolicy);
     }
 
     @Override
@@ -185,7 +194,8 @@ public final class MixedPrecisionConfig {
                 + (calibrateInitialScale ? "calibrated" : String.valueOf(initialScale))
                 + ", growthFactor=" + growthFactor + ", backoffFactor=" + backoffFactor
                 + ", growthInterval=" + growthInterval + ", minScale=" + minScale + ", maxScale=" + maxScale
-                + ", maxConsecutiveSkippedSteps=" + maxConsecutiveSkippedSteps + ", selfCheck=" + selfCheck + ")";
+                + ", maxConsecutiveSkippedSteps=" + maxConsecutiveSkippedSteps + ", selfCheck=" + selfCheck
+                + ", " + precisionPolicy + ")";
     }
 
     /**
@@ -203,6 +213,7 @@ public final class MixedPrecisionConfig {
         private double maxScale = 0x1p24;
         private int maxConsecutiveSkippedSteps = 50;
         private boolean selfCheck = true;
+        private PrecisionPolicy precisionPolicy = PrecisionPolicy.mixedFloat16();
 
         private Builder() {
         }
@@ -296,6 +307,20 @@ public final class MixedPrecisionConfig {
          */
         public Builder selfCheck(boolean check) {
             this.selfCheck = check;
+            return this;
+        }
+
+        /**
+         * @param policy which data type each layer computes in: {@link PrecisionPolicy#mixedFloat16()} (the
+         *               default), {@link PrecisionPolicy#allHalf()}, or either with per-layer rules, such as
+         *               {@code PrecisionPolicy.mixedFloat16().withLayer("att", DataType.FLOAT)}
+         */
+        public Builder precisionPolicy(PrecisionPolicy policy) {
+            if (policy == null) {
+                throw new IllegalArgumentException("precisionPolicy must not be null: use PrecisionPolicy.mixedFloat16()"
+                        + " (the default)");
+            }
+            this.precisionPolicy = policy;
             return this;
         }
 

@@ -36,10 +36,12 @@ final class NetworkStep {
 
     private final WeakReference<DataBuffer> gradientBuffer;
     private final Map<String, Long> nonFiniteByLayer = new LinkedHashMap<>();
+    private final Map<String, List<String>> overflowParametersByLayer = new LinkedHashMap<>();
     private final Map<String, LossScaler> scalers = new LinkedHashMap<>();
     private double scale = 1.0;
     private double largestGradient;
     private Decision decision;
+    private ScaleHealth health;
 
     private NetworkStep(DataBuffer gradientBuffer) {
         this.gradientBuffer = new WeakReference<>(gradientBuffer);
@@ -63,6 +65,9 @@ final class NetworkStep {
      * @throws IllegalStateException if no mixed-precision layer computed a gradient into that array
      */
     static NetworkStep require(INDArray gradientView) {
+        if (!PENDING_OUTPUTS.get().isEmpty()) {
+            return of(gradientView); // only output layers computed gradients: all hidden layers frozen
+        }
         synchronized (STEPS) {
             NetworkStep step = find(root(gradientView.data()));
             if (step == null) {
@@ -100,8 +105,8 @@ final class NetworkStep {
      * An output layer's backward pass, on the current thread: it used its scaler's scale and found
      * {@code nonFinite} Inf/NaN values in its own (unscaled) gradient.
      */
-    static void outputBackprop(String layer, LossScaler scaler, long nonFinite) {
-        PENDING_OUTPUTS.get().put(layer, new OutputReport(scaler, nonFinite));
+    static void outputBackprop(String layer, LossScaler scaler, GradientCheck check) {
+        PENDING_OUTPUTS.get().put(layer, new OutputReport(scaler, check));
     }
 
     /** Takes over the output layers' reports of the current thread's backward pass. */
@@ -114,7 +119,7 @@ final class NetworkStep {
         pending.forEach((layer, report) -> {
             scalers.put(layer, report.scaler());
             scale = report.scaler().scale();
-            nonFiniteByLayer.put(layer, report.nonFinite());
+            record(layer, report.check());
         });
         pending.clear();
     }
@@ -122,15 +127,20 @@ final class NetworkStep {
     /**
      * A hidden layer's backward pass.
      *
-     * @param nonFinite       Inf/NaN values in its gradient
+     * @param check           Inf/NaN values in its gradient
      * @param largestGradient the largest |unscaled gradient| of its loss-derived parameters, measured only
      *                        while {@link #calibrating()}
      */
-    synchronized void hiddenBackprop(String layer, long nonFinite, double largestGradient) {
+    synchronized void hiddenBackprop(String layer, GradientCheck check, double largestGradient) {
         takePendingOutputs();
         startNextIterationIfDecided();
-        nonFiniteByLayer.put(layer, nonFinite);
+        record(layer, check);
         this.largestGradient = Math.max(this.largestGradient, largestGradient);
+    }
+
+    private void record(String layer, GradientCheck check) {
+        nonFiniteByLayer.put(layer, check.nonFinite());
+        overflowParametersByLayer.put(layer, check.overflowParameters());
     }
 
     /** @return the loss scale the output layers used in this iteration's backward pass */
@@ -153,9 +163,11 @@ final class NetworkStep {
     /**
      * Decides this iteration's step once, adapting every output layer's loss scale.
      *
+     * @param iteration the network's iteration count, for the log
+     *
      * @throws IllegalStateException if more consecutive steps were skipped than configured
      */
-    synchronized Decision decide() {
+    synchronized Decision decide(int iteration) {
         takePendingOutputs();
         if (decision != null) {
             return decision;
@@ -165,27 +177,30 @@ final class NetworkStep {
                     + " a mixed-precision network needs LossScaleOutputLayer outputs (MixedPrecision.configure adds them)");
         }
         long nonFinite = nonFiniteByLayer.values().stream().mapToLong(Long::longValue).sum();
+        List<String> overflowParameters = new ArrayList<>();
+        overflowParametersByLayer.values().forEach(parameters -> overflowParameters.addAll(0, parameters));
         LossScaler first = scalers.values().iterator().next();
         decision = new Decision(nonFinite > 0, first.skippedSteps());
         for (LossScaler scaler : scalers.values()) {
-            if (scaler.calibrating()) {
-                scaler.calibrate(nonFinite > 0 ? scaler.scale() : ScaleCalibration.estimate(largestGradient, scaler.config()));
+            boolean calibrating = scaler.calibrating();
+            scaler.update(nonFinite, overflowParameters);
+            if (calibrating && nonFinite == 0) {
+                scaler.calibrateFrom(largestGradient);
             }
-            scaler.update(nonFinite);
         }
+        LossScaleStatus status = first.status();
+        if (health == null) {
+            health = new ScaleHealth(first.config().growthInterval());
+        }
+        health.observe(status.lastStepScale(), status.scale(), status.lastStepSkipped(), iteration, overflowParameters);
         if (first.skipLimitExceeded()) {
-            List<String> layers = new ArrayList<>();
-            nonFiniteByLayer.forEach((layer, count) -> {
-                if (count > 0) {
-                    layers.add(layer);
-                }
-            });
             throw new IllegalStateException("Mixed precision: " + first.consecutiveSkippedSteps()
-                    + " consecutive training steps were skipped because their gradients held Inf or NaN values (in"
-                    + " layers " + String.join(", ", layers) + "; loss scale now " + first.scale() + "). The weights"
+                    + " consecutive training steps were skipped because their gradients held Inf or NaN values (in "
+                    + String.join(", ", overflowParameters) + "; loss scale now " + first.scale() + "). The weights"
                     + " are untouched, but the data or the model is broken: check the features and labels for"
                     + " NaN/Inf, lower the learning rate, or raise maxConsecutiveSkippedSteps (now "
-                    + first.config().maxConsecutiveSkippedSteps() + ") in MixedPrecisionConfig.");
+                    + first.config().maxConsecutiveSkippedSteps() + ") in MixedPrecisionConfig. A LossScaleListener"
+                    + " on the network (MixedPrecision.enable adds one) logged where the Inf/NaN first appeared.");
         }
         return decision;
     }
@@ -194,13 +209,25 @@ final class NetworkStep {
         if (decision != null) {
             decision = null;
             nonFiniteByLayer.clear();
+            overflowParametersByLayer.clear();
             scalers.clear();
             largestGradient = 0.0;
         }
     }
 
     /** What an output layer's backward pass found. */
-    private record OutputReport(LossScaler scaler, long nonFinite) {
+    private record OutputReport(LossScaler scaler, GradientCheck check) {
+    }
+
+    /**
+     * What a layer found in its gradient.
+     *
+     * @param nonFinite          Inf/NaN values
+     * @param overflowParameters the parameters holding them, as "layerName_param"
+     */
+    record GradientCheck(long nonFinite, List<String> overflowParameters) {
+
+        static final GradientCheck FINITE = new GradientCheck(0, List.of());
     }
 
     /**

@@ -26,7 +26,6 @@ final class OverflowDiagnostics {
     private int epoch = -1;
     private int firstIterationOfEpoch;
     private OverflowDiagnosis last;
-    private ForwardOverflow lastForward;
 
     /**
      * Counts minibatches within the epoch; called for every step, costs a comparison.
@@ -44,27 +43,33 @@ final class OverflowDiagnostics {
     /**
      * Diagnoses a skipped step, logs its cause if it is new, and keeps it as {@link #last()}.
      *
-     * @param half               the HALF network, still holding the step's minibatch
-     * @param nonFiniteGradients the parameters whose gradients hold Inf/NaN, in parameter order (not empty)
+     * @param network            the mixed-precision network, still holding the step's minibatch
+     * @param overflowParameters the parameters whose gradients hold Inf/NaN ("layerName_param"), in parameter
+     *                           order
      * @param scale              the loss scale of the step
      * @param minibatch          the step's minibatch index in its epoch, from {@link #minibatch(int, int)}
      */
-    void diagnose(Model half, List<MasterWeights.Parameter> nonFiniteGradients, double scale,
-                               int minibatch, int iteration, int epoch) {
-        lastForward = ForwardOverflow.of(half);
-        ForwardOverflow.LayerActivation forward = lastForward.firstNonFinite().orElse(null);
-        MasterWeights.Parameter nearestOutput = nonFiniteGradients.get(nonFiniteGradients.size() - 1);
-        boolean badFeatures = !finite(features(half));
-        boolean badLabels = !finite(labels(half));
+    void diagnose(Model network, List<String> overflowParameters, double scale, int minibatch, int iteration,
+                  int epoch) {
+        ForwardOverflow forwardPass = ForwardOverflow.of(network);
+        ForwardOverflow.LayerActivation forward = forwardPass.firstNonFinite().orElse(null);
+        String nearestOutput = overflowParameters.isEmpty() ? "?_?" : overflowParameters.get(overflowParameters.size() - 1);
+        String layerName = nearestOutput.substring(0, Math.max(0, nearestOutput.lastIndexOf('_')));
+        String parameter = nearestOutput.substring(nearestOutput.lastIndexOf('_') + 1);
+        int layerIndex = forwardPass.indexOf(layerName);
+        boolean badFeatures = !finite(features(network));
+        boolean badLabels = !finite(labels(network));
         OverflowDiagnosis diagnosis = forward != null
                 ? new OverflowDiagnosis(OverflowDiagnosis.Pass.FORWARD, forward.index(), forward.name(), null,
                         badFeatures, badLabels, minibatch, epoch, iteration, scale)
-                : new OverflowDiagnosis(OverflowDiagnosis.Pass.BACKWARD, nearestOutput.layerIndex(),
-                        nearestOutput.layerName(), nearestOutput.key(), badFeatures, badLabels, minibatch, epoch,
-                        iteration, scale);
+                : new OverflowDiagnosis(OverflowDiagnosis.Pass.BACKWARD, layerIndex, layerName, parameter, badFeatures,
+                        badLabels, minibatch, epoch, iteration, scale);
         if (loggedCauses.add(diagnosis.cause())) {
-            if (diagnosis.badInput() || diagnosis.pass() == OverflowDiagnosis.Pass.FORWARD) {
-                log.warn("Mixed precision: step skipped. {} (Logged once per cause.)", diagnosis);
+            String smallBatchNormalizations = forwardPass.smallBatchNormalizations();
+            if (diagnosis.badInput() || diagnosis.pass() == OverflowDiagnosis.Pass.FORWARD
+                    || !smallBatchNormalizations.isEmpty()) {
+                log.warn("Mixed precision: step skipped. {}{} (Logged once per cause.)", diagnosis,
+                        smallBatchNormalizations);
             } else {
                 log.info("Mixed precision: step skipped. {} (Logged once per cause.)", diagnosis);
             }
@@ -77,14 +82,8 @@ final class OverflowDiagnostics {
         return last;
     }
 
-    /** @return the sentence about too small BatchNormalizations from the last diagnosis's forward pass, or "" */
-    String smallBatchNormalizations() {
-        return lastForward == null ? "" : lastForward.smallBatchNormalizations();
-    }
-
     private static INDArray[] features(Model network) {
-        return network instanceof MultiLayerNetwork net ? new INDArray[] {net.getInput()}
-                : ((ComputationGraph) network).getInputs();
+        return Network.of(network).features();
     }
 
     /**

@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.api.layers.RecurrentLayer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
 import org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -87,11 +88,6 @@ public class PrecisionLayer extends BaseWrapperLayer {
         }
         org.deeplearning4j.nn.api.Layer inner = getUnderlying().instantiate(innerConf, listeners, layerIndex, innerParams,
                 false, computeType);
-        if (inner instanceof RecurrentLayer) {
-            throw new UnsupportedOperationException("Layer \"" + getLayerName() + "\" ("
-                    + getUnderlying().getClass().getSimpleName() + ") is recurrent: mixed precision through a precision"
-                    + " policy does not support recurrent layers yet. Use MixedPrecision.enable(network) for this network");
-        }
         List<String> variables = inner.conf().variables(true);
         conf.clearVariables();
         for (String variable : variables) {
@@ -103,7 +99,9 @@ public class PrecisionLayer extends BaseWrapperLayer {
     /** @return the runtime layer wrapping {@code inner} */
     org.deeplearning4j.nn.api.Layer instance(org.deeplearning4j.nn.api.Layer inner, NeuralNetConfiguration conf,
                                              INDArray paramsView, Map<String, INDArray> paramTable) {
-        return new PrecisionLayerInstance(inner, conf, computeType, paramsView, paramTable);
+        return inner instanceof RecurrentLayer recurrent
+                ? new RecurrentPrecisionLayerInstance(recurrent, conf, computeType, paramsView, paramTable)
+                : new PrecisionLayerInstance(inner, conf, computeType, paramsView, paramTable);
     }
 
     /**
@@ -112,8 +110,13 @@ public class PrecisionLayer extends BaseWrapperLayer {
      */
     @Override
     public IUpdater getUpdaterByParam(String paramName) {
-        IUpdater updater = getUnderlying().getUpdaterByParam(paramName);
-        IUpdater configured = getUnderlying() instanceof BaseLayer base ? base.getIUpdater() : null;
+        Layer trained = getUnderlying();
+        while (trained instanceof BaseWrapperLayer wrapper) { // LastTimeStep, ...: DL4J's base does not delegate this
+            trained = wrapper.getUnderlying();
+        }
+        IUpdater updater = trained.getUpdaterByParam(paramName);
+        Layer configuredLayer = trained instanceof Bidirectional bidirectional ? bidirectional.getFwd() : trained;
+        IUpdater configured = configuredLayer instanceof BaseLayer base ? base.getIUpdater() : null;
         boolean directUpdate = updater instanceof NoOp && !(configured instanceof NoOp);
         return new LossScaleUpdater(updater, directUpdate);
     }

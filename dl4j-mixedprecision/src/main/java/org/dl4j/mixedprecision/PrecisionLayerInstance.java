@@ -16,6 +16,7 @@ import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -78,30 +79,67 @@ class PrecisionLayerInstance extends BaseWrapperLayer {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         refreshComputeParams();
+        castHeldInput(workspaceMgr);
+        return underlying.activate(training, workspaceMgr);
+    }
+
+    /**
+     * Casts the input the wrapped layer holds (from {@code setInput}) to the compute type. DL4J sets the
+     * input of an output layer and computes its score and gradient without a call to {@code activate}.
+     */
+    void castHeldInput(LayerWorkspaceMgr workspaceMgr) {
         INDArray input = underlying.input();
         if (input != null && input.dataType() != computeType) {
-            underlying.setInput(workspaceMgr.castTo(ArrayType.INPUT, computeType, input, false), workspaceMgr);
+            underlying.setInput(inComputeType(input, ArrayType.INPUT, workspaceMgr), workspaceMgr);
         }
-        return underlying.activate(training, workspaceMgr);
     }
 
     @Override
     public INDArray activate(INDArray input, boolean training, LayerWorkspaceMgr workspaceMgr) {
+        return underlying.activate(prepareForward(input, workspaceMgr), training, workspaceMgr);
+    }
+
+    /**
+     * Refreshes the compute parameters before a forward pass.
+     *
+     * @return {@code input} in the compute type
+     */
+    INDArray prepareForward(INDArray input, LayerWorkspaceMgr workspaceMgr) {
         refreshComputeParams();
-        return underlying.activate(workspaceMgr.castTo(ArrayType.INPUT, computeType, input, false), training,
-                workspaceMgr);
+        return inComputeType(input, ArrayType.INPUT, workspaceMgr);
+    }
+
+    /**
+     * @return {@code array} in the compute type, in the workspace of its array type where that is open (as
+     *         in training, where the backward pass reads the input again), else detached (as in DL4J's inference
+     *         paths, which open no input workspace)
+     */
+    private INDArray inComputeType(INDArray array, ArrayType type, LayerWorkspaceMgr workspaceMgr) {
+        if (array == null || array.dataType() == computeType) {
+            return array;
+        }
+        if (workspaceMgr.hasConfiguration(type) && workspaceMgr.isWorkspaceOpen(type)) {
+            return workspaceMgr.castTo(type, computeType, array, false);
+        }
+        try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            return array.castTo(computeType);
+        }
+    }
+
+    /** @return {@code array} (a mask or recurrent state) in the compute type; null stays null */
+    INDArray inComputeType(INDArray array) {
+        return array == null ? null : array.castTo(computeType);
     }
 
     @Override
     public void setMaskArray(INDArray maskArray) {
-        underlying.setMaskArray(maskArray == null ? null : maskArray.castTo(computeType));
+        underlying.setMaskArray(inComputeType(maskArray));
     }
 
     @Override
     public Pair<INDArray, MaskState> feedForwardMaskArray(INDArray maskArray, MaskState currentMaskState,
                                                          int minibatchSize) {
-        return underlying.feedForwardMaskArray(maskArray == null ? null : maskArray.castTo(computeType),
-                currentMaskState, minibatchSize);
+        return underlying.feedForwardMaskArray(inComputeType(maskArray), currentMaskState, minibatchSize);
     }
 
     /** Copies the FLOAT parameters into the HALF ones the wrapped layer computes with. */
@@ -115,9 +153,20 @@ class PrecisionLayerInstance extends BaseWrapperLayer {
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
-        INDArray computeEpsilon = epsilon == null ? null
-                : workspaceMgr.castTo(ArrayType.ACTIVATION_GRAD, computeType, epsilon, false);
-        Pair<Gradient, INDArray> result = underlying.backpropGradient(computeEpsilon, workspaceMgr);
+        return finishBackprop(underlying.backpropGradient(computeEpsilon(epsilon, workspaceMgr), workspaceMgr));
+    }
+
+    /** @return {@code epsilon} in the compute type */
+    INDArray computeEpsilon(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        return inComputeType(epsilon, ArrayType.ACTIVATION_GRAD, workspaceMgr);
+    }
+
+    /**
+     * Reports the wrapped layer's backward pass to the network's step.
+     *
+     * @return its result with the gradient replaced by this layer's FLOAT gradient
+     */
+    Pair<Gradient, INDArray> finishBackprop(Pair<Gradient, INDArray> result) {
         reportGradient();
         lastGradient = floatGradient(result.getFirst());
         return new Pair<>(lastGradient, result.getSecond());
@@ -151,7 +200,24 @@ class PrecisionLayerInstance extends BaseWrapperLayer {
                 largest = Math.max(largest, part.amaxNumber().doubleValue());
             }
         }
-        step.hiddenBackprop(key(), nonFinite, largest);
+        step.hiddenBackprop(key(), check(nonFinite), largest);
+    }
+
+    /**
+     * @param nonFinite the Inf/NaN values found in this layer's gradient
+     * @return the check to report; on Inf/NaN it names the parameters that hold them (one scan each)
+     */
+    NetworkStep.GradientCheck check(long nonFinite) {
+        if (nonFinite == 0) {
+            return NetworkStep.GradientCheck.FINITE;
+        }
+        List<String> parameters = new ArrayList<>();
+        gradientTable.forEach((key, gradient) -> {
+            if (gradient.scan(Conditions.notFinite()).longValue() > 0) {
+                parameters.add(conf.getLayer().getLayerName() + "_" + key);
+            }
+        });
+        return new NetworkStep.GradientCheck(nonFinite, parameters);
     }
 
     /** @return the wrapped layer's gradient keys, mapped to this layer's FLOAT gradient views */

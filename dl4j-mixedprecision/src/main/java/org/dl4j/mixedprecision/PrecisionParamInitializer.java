@@ -1,12 +1,16 @@
 package org.dl4j.mixedprecision;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
+import org.deeplearning4j.nn.params.BidirectionalParamInitializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The parameters of a {@link PrecisionLayer}: exactly those of the layer it wraps, in the same order.
@@ -69,7 +73,33 @@ final class PrecisionParamInitializer implements ParamInitializer {
 
     @Override
     public Map<String, INDArray> getGradientsFromFlattened(NeuralNetConfiguration conf, INDArray gradientView) {
+        if (inner(conf.getLayer()) instanceof Bidirectional bidirectional) {
+            return bidirectionalGradients(conf, bidirectional, gradientView);
+        }
         return withInner(conf, inner -> inner.getLayer().initializer().getGradientsFromFlattened(inner, gradientView));
+    }
+
+    /**
+     * DL4J's {@code BidirectionalParamInitializer.getGradientsFromFlattened} hands the {@code Bidirectional}
+     * configuration to the wrapped layer's initializer, which expects its own (a ClassCastException for an
+     * LSTM); DL4J's own Bidirectional layer never calls it. This does what it means: the first half of the
+     * gradient is the forward layer's, the second the backward layer's, with their key prefixes.
+     */
+    private static Map<String, INDArray> bidirectionalGradients(NeuralNetConfiguration conf, Bidirectional bidirectional,
+                                                                INDArray gradientView) {
+        long half = gradientView.length() / 2;
+        INDArray flat = gradientView.reshape(gradientView.length());
+        Map<String, INDArray> gradients = new LinkedHashMap<>();
+        NeuralNetConfiguration forwardConf = conf.clone();
+        forwardConf.setLayer(bidirectional.getFwd());
+        forwardConf.getLayer().initializer().getGradientsFromFlattened(forwardConf, flat.get(NDArrayIndex.interval(0, half)))
+                .forEach((key, view) -> gradients.put(BidirectionalParamInitializer.FORWARD_PREFIX + key, view));
+        NeuralNetConfiguration backwardConf = conf.clone();
+        backwardConf.setLayer(bidirectional.getBwd());
+        backwardConf.getLayer().initializer()
+                .getGradientsFromFlattened(backwardConf, flat.get(NDArrayIndex.interval(half, 2 * half)))
+                .forEach((key, view) -> gradients.put(BidirectionalParamInitializer.BACKWARD_PREFIX + key, view));
+        return gradients;
     }
 
     /** Runs {@code action} on {@code conf} with its layer replaced by the wrapped layer, then puts it back. */

@@ -4,6 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.Deconvolution2D;
 import org.deeplearning4j.nn.conf.layers.Deconvolution3D;
@@ -48,15 +50,24 @@ public final class PrecisionPolicy {
 
     private static final PrecisionPolicy MIXED_FLOAT16 = new PrecisionPolicy(true, Map.of(), Map.of());
 
+    @JsonProperty
     private final boolean floatDefaults;
+    @JsonProperty
     private final Map<String, DataType> byName;
-    private final Map<Class<? extends Layer>, DataType> byClass;
+    /** By the layer configuration's class name, so that the policy is plain JSON in a saved configuration. */
+    @JsonProperty
+    private final Map<String, DataType> byClass;
 
-    private PrecisionPolicy(boolean floatDefaults, Map<String, DataType> byName,
-                            Map<Class<? extends Layer>, DataType> byClass) {
+    /** For JSON: a {@link MixedPrecisionConfig} holds the policy it was built with. */
+    @SuppressWarnings("unused")
+    private PrecisionPolicy() {
+        this(true, Map.of(), Map.of());
+    }
+
+    private PrecisionPolicy(boolean floatDefaults, Map<String, DataType> byName, Map<String, DataType> byClass) {
         this.floatDefaults = floatDefaults;
-        this.byName = Map.copyOf(byName);
-        this.byClass = Map.copyOf(byClass);
+        this.byName = new TreeMap<>(byName);
+        this.byClass = new TreeMap<>(byClass);
     }
 
     /** @return the default policy: HALF compute, but FLOAT for the layer classes listed above */
@@ -89,8 +100,8 @@ public final class PrecisionPolicy {
      */
     public PrecisionPolicy withLayerType(Class<? extends Layer> layerClass, DataType type) {
         Objects.requireNonNull(layerClass, "layerClass");
-        Map<Class<? extends Layer>, DataType> classes = new LinkedHashMap<>(byClass);
-        classes.put(layerClass, checked(type, layerClass.getSimpleName()));
+        Map<String, DataType> classes = new LinkedHashMap<>(byClass);
+        classes.put(layerClass.getName(), checked(type, layerClass.getSimpleName()));
         return new PrecisionPolicy(floatDefaults, byName, classes);
     }
 
@@ -103,7 +114,7 @@ public final class PrecisionPolicy {
         if (named != null) {
             return named;
         }
-        DataType typed = byClass.get(layer.getClass());
+        DataType typed = byClass.get(layer.getClass().getName());
         if (typed != null) {
             return typed;
         }
@@ -132,6 +143,6 @@ public final class PrecisionPolicy {
     @Override
     public String toString() {
         return "PrecisionPolicy(" + (floatDefaults ? "mixedFloat16" : "allHalf") + ", layers=" + byName
-                + ", layerTypes=" + byClass.keySet().stream().map(Class::getSimpleName).toList() + ")";
+                + ", layerTypes=" + byClass + ")";
     }
 }

@@ -18,18 +18,22 @@ import org.nd4j.linalg.api.buffer.DataType;
  * {@link LossScaleOutputLayer} holding a {@link LossScaler}. Frozen layers stay frozen: the wrapper goes
  * inside them, so DL4J still sees a {@code FrozenLayer} and stops its backward pass there.
  */
-final class PrecisionWrapping {
+final class PrecisionWrapping implements Network.ConfigurationTransform {
+
+    /** Takes the precision wrappers out of a mixed-precision configuration: the FP32 network it was made from. */
+    static final Network.ConfigurationTransform UNWRAP = new Unwrapping();
 
     private final MixedPrecisionConfig config;
     private final PrecisionPolicy policy;
 
-    PrecisionWrapping(MixedPrecisionConfig config, PrecisionPolicy policy) {
+    PrecisionWrapping(MixedPrecisionConfig config) {
         this.config = config;
-        this.policy = policy;
+        this.policy = config.precisionPolicy();
     }
 
     /** @return a mixed-precision copy of {@code conf}; {@code conf} is left as it was */
-    MultiLayerConfiguration wrap(MultiLayerConfiguration conf) {
+    @Override
+    public MultiLayerConfiguration apply(MultiLayerConfiguration conf) {
         checkFloat(conf.getDataType());
         MultiLayerConfiguration mixed = MultiLayerConfiguration.fromJson(conf.toJson());
         List<NeuralNetConfiguration> layers = mixed.getConfs();
@@ -42,7 +46,8 @@ final class PrecisionWrapping {
     }
 
     /** @return a mixed-precision copy of {@code conf}; {@code conf} is left as it was */
-    ComputationGraphConfiguration wrap(ComputationGraphConfiguration conf) {
+    @Override
+    public ComputationGraphConfiguration apply(ComputationGraphConfiguration conf) {
         checkFloat(conf.getDataType());
         ComputationGraphConfiguration mixed = ComputationGraphConfiguration.fromJson(conf.toJson());
         List<String> outputs = mixed.getNetworkOutputs();
@@ -53,8 +58,7 @@ final class PrecisionWrapping {
             } else if (vertex.getValue().numParams(true) > 0) {
                 throw new IllegalArgumentException("Vertex \"" + vertex.getKey() + "\" ("
                         + vertex.getValue().getClass().getSimpleName() + ") has parameters but is not a layer: mixed"
-                        + " precision through a precision policy supports parameters in layers only. Use"
-                        + " MixedPrecision.enable(graph) for this graph");
+                        + " precision supports parameters in layers only");
             }
         }
         return mixed;
@@ -91,6 +95,41 @@ final class PrecisionWrapping {
             throw new IllegalArgumentException("The configuration's data type is " + type + ", expected FLOAT: a"
                     + " mixed-precision network keeps FLOAT parameters and computes in HALF where its precision"
                     + " policy says so. Build it with .dataType(DataType.FLOAT)");
+        }
+    }
+
+    /** The transform behind {@link #UNWRAP}. */
+    private static final class Unwrapping implements Network.ConfigurationTransform {
+
+        @Override
+        public MultiLayerConfiguration apply(MultiLayerConfiguration conf) {
+            MultiLayerConfiguration plain = conf.clone();
+            plain.getConfs().forEach(layerConf -> layerConf.setLayer(unwrap(layerConf.getLayer())));
+            return plain;
+        }
+
+        @Override
+        public ComputationGraphConfiguration apply(ComputationGraphConfiguration conf) {
+            ComputationGraphConfiguration plain = conf.clone();
+            plain.getVertices().values().forEach(vertex -> {
+                if (vertex instanceof LayerVertex layerVertex) {
+                    layerVertex.getLayerConf().setLayer(unwrap(layerVertex.getLayerConf().getLayer()));
+                }
+            });
+            return plain;
+        }
+
+        private static Layer unwrap(Layer layer) {
+            if (layer instanceof FrozenLayer frozen) {
+                FrozenLayer unwrapped = new FrozenLayer(unwrap(frozen.getLayer()));
+                unwrapped.setLayerName(frozen.getLayerName());
+                return unwrapped;
+            }
+            if (layer instanceof FrozenLayerWithBackprop frozen) {
+                frozen.setUnderlying(unwrap(frozen.getUnderlying()));
+                return frozen;
+            }
+            return layer instanceof PrecisionLayer precision ? precision.getUnderlying() : layer;
         }
     }
 }

@@ -1,21 +1,17 @@
 package org.dl4j.mixedprecision;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
-import org.nd4j.shade.jackson.databind.SerializationFeature;
 
 /**
- * What a saved mixed-precision network needs besides DL4J's own model file (FP32 configuration,
- * master parameters and FP32 updater state): the loss scaling configuration and the scaler's state,
- * the iteration and epoch counts to resume from (a checkpoint written while DL4J calls its listeners
- * holds one iteration more than DL4J has counted yet), a format version and the parameter count. Stored as the JSON entry
- * {@value #ENTRY} of the model's zip file, where plain DL4J ignores it.
+ * The mixed-precision state in files written by version 0.1 of this library, read to restore them: beside
+ * DL4J's own model file (FP32 configuration, parameters and updater state), the loss scaling configuration
+ * and the scaler's state, the iteration and epoch counts to resume from, a format version and the parameter
+ * count, as the JSON entry {@value #ENTRY} of the model's zip file. This version writes no such entry: its
+ * network configuration holds the scaler.
  *
  * @param formatVersion  the version of this format the file was written with
  * @param parameterCount the number of parameters of the network the state belongs to
@@ -33,53 +29,7 @@ record SavedState(int formatVersion, long parameterCount, int iterationCount, in
     static final int FORMAT_VERSION = 1;
 
     private static final String FORMAT = "dl4j-mixedprecision";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
-    /** @return the state of a network in the current format version */
-    static SavedState of(long parameterCount, int iterationCount, int epochCount, MixedPrecisionConfig config,
-                         LossScaleStatus status) {
-        return new SavedState(FORMAT_VERSION, parameterCount, iterationCount, epochCount, config, status);
-    }
-
-    /** @return the state as UTF-8 JSON */
-    byte[] toJson() {
-        Map<String, Object> configJson = new LinkedHashMap<>();
-        configJson.put("scaling", config.scaling().name());
-        configJson.put("initialScale", config.initialScale());
-        configJson.put("calibrateInitialScale", config.calibratesInitialScale());
-        configJson.put("growthFactor", config.growthFactor());
-        configJson.put("backoffFactor", config.backoffFactor());
-        configJson.put("growthInterval", config.growthInterval());
-        configJson.put("minScale", config.minScale());
-        configJson.put("maxScale", config.maxScale());
-        configJson.put("maxConsecutiveSkippedSteps", config.maxConsecutiveSkippedSteps());
-        configJson.put("selfCheck", config.selfCheck());
-        Map<String, Object> scaler = new LinkedHashMap<>();
-        scaler.put("scale", status.scale());
-        scaler.put("lastStepScale", status.lastStepScale());
-        scaler.put("cleanSteps", status.cleanSteps());
-        scaler.put("skippedSteps", status.skippedSteps());
-        scaler.put("consecutiveSkippedSteps", status.consecutiveSkippedSteps());
-        scaler.put("overflowCount", status.overflowCount());
-        scaler.put("overflowParameters", status.overflowParameters());
-        ScaleCalibration calibration = status.calibration();
-        scaler.put("calibration", calibration == null ? null : Map.of("largestGradient", calibration.largestGradient(),
-                "headroom", calibration.headroom(), "estimate", calibration.estimate(), "scale", calibration.scale(),
-                "backwardPasses", calibration.backwardPasses()));
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("format", FORMAT);
-        root.put("formatVersion", formatVersion);
-        root.put("parameterCount", parameterCount);
-        root.put("iterationCount", iterationCount);
-        root.put("epochCount", epochCount);
-        root.put("config", configJson);
-        root.put("scaler", scaler);
-        try {
-            return JSON.writeValueAsBytes(root);
-        } catch (IOException e) {
-            throw new IllegalStateException("Cannot write the mixed-precision state as JSON", e);
-        }
-    }
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
      * @param json the content of the {@value #ENTRY} entry
@@ -180,11 +130,5 @@ record SavedState(int formatVersion, long parameterCount, int iterationCount, in
             throw new IllegalArgumentException(ENTRY + ": field \"" + name + "\" is missing");
         }
         return value;
-    }
-
-    /** @return the JSON text, for messages and tests */
-    @Override
-    public String toString() {
-        return new String(toJson(), StandardCharsets.UTF_8);
     }
 }

@@ -1,5 +1,6 @@
 package org.dl4j.mixedprecision;
 
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,9 +38,9 @@ final class ScaleHealth {
      * @param after     the loss scale after the step
      * @param skipped   true if the step was skipped
      * @param iteration the network's iteration count
-     * @param diagnosis the diagnosis of the latest skipped step, or null
+     * @param overflowParameters the parameters whose gradients overflowed in the step
      */
-    void observe(double before, double after, boolean skipped, int iteration, OverflowDiagnosis diagnosis) {
+    void observe(double before, double after, boolean skipped, int iteration, List<String> overflowParameters) {
         if (!skipped) {
             stepApplied = true;
             cleanSteps++;
@@ -57,17 +58,17 @@ final class ScaleHealth {
         boolean low = after < before && after < LOW_SCALE;
         if (!warned && (skipsWithoutGrowth >= SKIPS_WITHOUT_GROWTH || low)) {
             warned = true;
-            log.warn("{}", warning(after, iteration, diagnosis));
+            log.warn("{}", warning(after, iteration, overflowParameters));
         }
     }
 
-    private String warning(double scale, int iteration, OverflowDiagnosis diagnosis) {
+    private String warning(double scale, int iteration, List<String> overflowParameters) {
         return "Mixed precision: the loss scale keeps falling (iteration " + iteration + "): " + skipsWithoutGrowth
                 + " steps skipped since it last grew, now " + scale + ". The gradients overflow FP16 again and again."
                 + " Likely causes: a learning rate too high (weights and activations grow until they leave FP16's"
                 + " range: lower it, or clip gradients with gradientNormalization), broken data (Inf/NaN or huge"
                 + " values in features or labels), or one layer whose values leave FP16's range."
-                + (diagnosis == null ? "" : " Latest diagnosis: " + diagnosis)
-                + " (Warned once; LossScaleListener.lastDiagnosis() has the latest diagnosis.)";
+                + " The last skipped step overflowed in " + overflowParameters + "."
+                + " (Warned once; a LossScaleListener on the network logs a diagnosis of each skipped step.)";
     }
 }

@@ -11,7 +11,9 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
+import org.deeplearning4j.nn.api.Trainable;
+import org.deeplearning4j.nn.conf.layers.CenterLossOutputLayer;
+import org.deeplearning4j.nn.params.CenterLossParamInitializer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -109,13 +111,11 @@ final class SelfCheck {
     }
 
     /**
-     * Runs the check on a network {@link MixedPrecision#enable} returned, against its FP32 master, and
+     * Runs the check on a network {@link MixedPrecision#enable} returned, against the FP32 network it was made from, and
      * logs the outcome: one WARN naming the failed check, or the slowdown warning, once per JVM.
      */
-    static Result run(Model half, Batch batch) {
-        MasterUpdater updater = MixedPrecision.requireMixedPrecision(half);
-        Model master = updater.master();
-        Result result = compare(master, half, updater, batch);
+    static Result run(Model fp32, Model mixed, Batch batch) {
+        Result result = compare(fp32, mixed, batch);
         if (!result.passed()) {
             log.warn("Mixed precision self-check failed, training in FP32 instead: {}. MixedPrecision.enableChecked"
                     + " returned the FP32 network it was given. To train in mixed precision anyway, use"
@@ -127,27 +127,27 @@ final class SelfCheck {
                     String.format("%.1f", result.slowdown()), Nd4j.getBackend().getClass().getSimpleName(),
                     memorySentence(result.memorySaving()));
         }
-        clear(master);
-        clear(half);
+        Network.of(fp32).clearLayersStates();
+        Network.of(mixed).clearLayersStates();
         return result;
     }
 
     private static String memorySentence(double saving) {
         return saving > 0
                 ? String.format("mixed precision still saves ~%.0f%% of training memory at this minibatch size"
-                        + " (HALF activations; the FP32 master weights stay)", 100 * saving)
-                : String.format("at this minibatch size it saves no memory either (~%.0f%% more: the FP32 master"
+                        + " (HALF activations; the FP32 weights stay)", 100 * saving)
+                : String.format("at this minibatch size it saves no memory either (~%.0f%% more: the FP32 weights"
                         + " weights outweigh the HALF activations); larger minibatches or inputs change that",
                         -100 * saving);
     }
 
-    private static Result compare(Model master, Model half, MasterUpdater updater, Batch batch) {
-        INDArray[] expected = output(master, batch);
+    private static Result compare(Model fp32, Model mixed, Batch batch) {
+        INDArray[] expected = output(fp32, batch);
         INDArray[] actual;
         try {
-            actual = output(half, batch);
+            actual = output(mixed, batch);
         } catch (RuntimeException e) {
-            return failed("forward check: the HALF forward pass failed in " + failingLayer(half, batch) + " ("
+            return failed("forward check: the HALF forward pass failed in " + failingLayer(mixed, batch) + " ("
                     + e.getClass().getSimpleName() + ": " + e.getMessage() + "), an op the network needs does not run"
                     + " in HALF on this backend", Double.NaN, Double.NaN);
         }
@@ -160,7 +160,7 @@ final class SelfCheck {
         }
         double gradientCosine;
         try {
-            gradientCosine = gradientCosine(master, half, updater, batch);
+            gradientCosine = gradientCosine(fp32, mixed, batch);
         } catch (RuntimeException e) {
             return failed("backward check: the HALF backward pass failed (" + e.getClass().getSimpleName() + ": "
                     + e.getMessage() + "), an op the network needs does not run in HALF on this backend",
@@ -172,8 +172,8 @@ final class SelfCheck {
                     : String.format("points another way than FP32's: cosine similarity %.4f, below the threshold %s",
                             gradientCosine, MIN_GRADIENT_COSINE)), outputError, gradientCosine);
         }
-        return new Result(null, outputError, gradientCosine, forwardTime(half, batch) / forwardTime(master, batch),
-                memorySaving(master, updater, batch));
+        return new Result(null, outputError, gradientCosine, forwardTime(mixed, batch) / forwardTime(fp32, batch),
+                memorySaving(fp32, batch));
     }
 
     /** @return a failed result: the later checks, the timing and the memory estimate did not run */
@@ -201,8 +201,8 @@ final class SelfCheck {
     }
 
     /** @return the layer (or vertex) whose forward pass throws, found by running the network layer by layer */
-    private static String failingLayer(Model half, Batch batch) {
-        if (half instanceof MultiLayerNetwork net) {
+    private static String failingLayer(Model mixed, Batch batch) {
+        if (mixed instanceof MultiLayerNetwork net) {
             for (int i = 0; i < net.getnLayers(); i++) {
                 try {
                     net.feedForwardToLayer(i, batch.features()[0], false);
@@ -211,7 +211,7 @@ final class SelfCheck {
                 }
             }
         } else {
-            ComputationGraph graph = (ComputationGraph) half;
+            ComputationGraph graph = (ComputationGraph) mixed;
             for (int index : graph.topologicalSortOrder()) {
                 try {
                     graph.feedForward(batch.features(), index, false);
@@ -234,26 +234,29 @@ final class SelfCheck {
     }
 
     /**
-     * Computes the FP32 gradient on the master and the HALF gradient at the scale calibration would
+     * Computes the FP32 network's gradient and the mixed-precision one at the scale calibration would
      * choose (halved while it holds Inf/NaN, down to 1), then puts the loss scaler back as it was.
      *
      * @return the cosine similarity of the loss gradients, NaN if the HALF gradient is not finite
      */
-    private static double gradientCosine(Model master, Model half, MasterUpdater updater, Batch batch) {
-        Set<String> direct = directUpdates(master);
-        Map<String, INDArray> expected = gradient(master, batch).gradientForVariable();
+    private static double gradientCosine(Model fp32, Model mixed, Batch batch) {
+        Set<String> direct = directUpdates(fp32);
+        Map<String, INDArray> expected = gradient(fp32, batch).gradientForVariable();
         double largest = 0;
         for (Map.Entry<String, INDArray> entry : expected.entrySet()) {
             if (!direct.contains(entry.getKey())) {
                 largest = Math.max(largest, entry.getValue().amaxNumber().doubleValue());
             }
         }
-        LossScaleStatus initial = updater.status();
+        List<LossScaler> scalers = Network.of(mixed).lossScalers();
+        List<LossScaleStatus> initial = scalers.stream().map(LossScaler::status).toList();
         try {
-            double scale = ScaleCalibration.estimate(largest, updater.config());
+            double scale = ScaleCalibration.estimate(largest, scalers.get(0).config());
             while (true) {
-                updater.restore(new LossScaleStatus(scale, scale, 0, 0, 0, 0, List.of(), null));
-                Map<String, INDArray> actual = gradient(half, batch).gradientForVariable();
+                for (LossScaler scaler : scalers) {
+                    scaler.calibrate(scale);
+                }
+                Map<String, INDArray> actual = gradient(mixed, batch).gradientForVariable();
                 double dot = 0;
                 double expectedNorm = 0;
                 double actualNorm = 0;
@@ -262,7 +265,7 @@ final class SelfCheck {
                     if (direct.contains(entry.getKey())) {
                         continue;
                     }
-                    INDArray a = actual.get(entry.getKey()).castTo(DataType.DOUBLE).divi(scale);
+                    INDArray a = actual.get(entry.getKey()).castTo(DataType.DOUBLE);
                     INDArray e = entry.getValue().castTo(DataType.DOUBLE);
                     finite &= ForwardOverflow.finite(a);
                     dot += a.mul(e).sumNumber().doubleValue();
@@ -278,11 +281,12 @@ final class SelfCheck {
                 scale = Math.max(1.0, scale / 2);
             }
         } finally {
-            updater.restore(initial);
+            for (int i = 0; i < scalers.size(); i++) {
+                scalers.get(i).restore(initial.get(i));
+            }
         }
     }
 
-    /** @return the network's gradient on the batch (a view of its gradient array) */
     private static Gradient gradient(Model network, Batch batch) {
         if (network instanceof MultiLayerNetwork net) {
             net.setInput(batch.features()[0]);
@@ -303,14 +307,14 @@ final class SelfCheck {
         Set<String> keys = new HashSet<>();
         if (network instanceof MultiLayerNetwork net) {
             for (Layer layer : net.getLayers()) {
-                layer.paramTable().keySet().stream().filter(param -> !MasterWeights.isLossDerived(layer, param))
+                layer.paramTable().keySet().stream().filter(param -> !isLossDerived(layer, param))
                         .forEach(param -> keys.add(layer.getIndex() + "_" + param));
             }
         } else {
             for (GraphVertex vertex : ((ComputationGraph) network).getVertices()) {
                 if (vertex.hasLayer()) {
                     vertex.paramTable(false).keySet().stream()
-                            .filter(param -> !MasterWeights.isLossDerived(vertex, param))
+                            .filter(param -> !isLossDerived(vertex, param))
                             .forEach(param -> keys.add(vertex.getVertexName() + "_" + param));
                 }
             }
@@ -321,36 +325,39 @@ final class SelfCheck {
     /**
      * Estimates the share of training memory mixed precision saves: FP32 training holds parameters,
      * gradients, updater state and activations in 4 bytes; mixed precision holds HALF parameters and
-     * gradients (2 bytes) beside FP32 master parameters, gradients and updater state, and HALF activations.
+     * gradients (2 bytes) beside FP32 parameters, gradients and updater state, and HALF activations.
      */
-    private static double memorySaving(Model master, MasterUpdater updater, Batch batch) {
-        double parameters = master.numParams();
-        INDArray state = ((BaseMultiLayerUpdater<?>) updater).getStateViewArray();
+    /**
+     * DL4J marks BatchNormalization's running statistics as "not divided by the minibatch size"; the
+     * centers of CenterLossOutputLayer are computed from the features alone but lack that mark.
+     *
+     * @return false for parameters whose gradient is a direct update, not a derivative of the loss
+     */
+    private static boolean isLossDerived(Trainable layer, String param) {
+        return layer.updaterDivideByMinibatch(param) && !(layer.getConfig() instanceof CenterLossOutputLayer
+                && CenterLossParamInitializer.CENTER_KEY.equals(param));
+    }
+
+    private static double memorySaving(Model fp32, Batch batch) {
+        double parameters = fp32.numParams();
+        INDArray state = Network.of(fp32).updater().getStateViewArray();
         double stateValues = state == null ? 0 : state.length();
         double activations = 0;
-        if (master instanceof MultiLayerNetwork net) {
+        if (fp32 instanceof MultiLayerNetwork net) {
             List<INDArray> all = net.feedForward(batch.features()[0], false);
             for (INDArray activation : all.subList(1, all.size())) {
                 activations += activation.length();
             }
         } else {
-            ComputationGraph graph = (ComputationGraph) master;
+            ComputationGraph graph = (ComputationGraph) fp32;
             List<String> inputs = graph.getConfiguration().getNetworkInputs();
             for (Map.Entry<String, INDArray> entry : graph.feedForward(batch.features(), false).entrySet()) {
                 activations += inputs.contains(entry.getKey()) ? 0 : entry.getValue().length();
             }
         }
-        double fp32 = 4 * (2 * parameters + stateValues + activations);
-        double mixed = 2 * 2 * parameters + 4 * (2 * parameters + stateValues) + 2 * activations;
-        return 1 - mixed / fp32;
-    }
-
-    private static void clear(Model network) {
-        if (network instanceof MultiLayerNetwork net) {
-            net.clearLayersStates();
-        } else {
-            ((ComputationGraph) network).clearLayersStates();
-        }
+        double fp32Bytes = 4 * (2 * parameters + stateValues + activations);
+        double mixedBytes = 2 * 2 * parameters + 4 * (2 * parameters + stateValues) + 2 * activations;
+        return 1 - mixedBytes / fp32Bytes;
     }
 
     private static INDArray first(INDArray[] arrays) {

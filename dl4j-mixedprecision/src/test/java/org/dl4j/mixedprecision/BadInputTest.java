@@ -46,10 +46,10 @@ class BadInputTest {
     void halfNetworkIsRejected() {
         MultiLayerNetwork half = TestNets.init(TestNets.mlp(new Adam(1e-3), 1)).convertDataType(DataType.HALF);
         assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enable(half)),
-                "already HALF", "Pass the FP32 network");
+                "data type is HALF, expected FLOAT", "convertDataType(DataType.FLOAT)");
         MultiLayerNetwork mixed = MixedPrecision.enable(TestNets.init(TestNets.mlp(new Adam(1e-3), 1)));
         assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enable(mixed)),
-                "already HALF", "call it once");
+                "already mixed precision", "call it once");
     }
 
     @Test
@@ -79,7 +79,7 @@ class BadInputTest {
                 .build();
         MultiLayerNetwork net = TestNets.init(conf);
         assertMessage(assertThrows(IllegalArgumentException.class, () -> MixedPrecision.enable(net)),
-                "Layer \"layer1\" (SquaredErrorSameDiffOutputLayer)", "whose loss mixed precision cannot scale",
+                "Layer \"layer1\" (SquaredErrorSameDiffOutputLayer)", "has no loss mixed precision can scale",
                 "Supported output layers");
     }
 
@@ -145,17 +145,15 @@ class BadInputTest {
         assertEquals(0, MixedPrecision.status(mixed).skippedSteps());
         DataSet poisoned = clean.copy();
         poisoned.getFeatures().putScalar(4, 2, Double.NaN);
-        float[] halfBefore = TestNets.values(mixed.params());
-        float[] masterBefore = TestNets.values(MixedPrecision.master(mixed).params());
+        float[] before = TestNets.values(mixed.params());
 
         for (int i = 0; i < 3; i++) {
             mixed.fit(poisoned);
         }
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> mixed.fit(poisoned));
-        assertMessage(e, "4 consecutive training steps were skipped", "gradients held Inf or NaN", "0_W",
+        assertMessage(e, "4 consecutive training steps were skipped", "gradients held Inf or NaN", "layer0_W",
                 "check the features and labels", "maxConsecutiveSkippedSteps (now 3)");
-        assertArrayEquals(halfBefore, TestNets.values(mixed.params()));
-        assertArrayEquals(masterBefore, TestNets.values(MixedPrecision.master(mixed).params()));
+        assertArrayEquals(before, TestNets.values(mixed.params()));
         assertEquals(4, MixedPrecision.status(mixed).skippedSteps());
 
         mixed.fit(clean);
@@ -176,17 +174,20 @@ class BadInputTest {
         MultiLayerNetwork mixed = MixedPrecision.enable(fp32,
                 MixedPrecisionConfig.builder().initialScale(1).maxConsecutiveSkippedSteps(2).build());
         DataSet batch = new DataSet(TestNets.blobs(16, 1).getFeatures(), Nd4j.zeros(DataType.FLOAT, 16, 2));
-        float[] before = TestNets.values(MixedPrecision.master(mixed).params());
+        float[] before = TestNets.values(mixed.params());
 
         mixed.fit(batch);
         mixed.fit(batch);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> mixed.fit(batch));
-        assertMessage(e, "layer \"huge\" are Inf/NaN in HALF", "65504", "Keep this network in FP32");
-        assertArrayEquals(before, TestNets.values(MixedPrecision.master(mixed).params()));
+        assertMessage(e, "3 consecutive training steps were skipped", "LossScaleListener");
+        OverflowDiagnosis diagnosis = ((LossScaleListener) mixed.getListeners().stream()
+                .filter(listener -> listener instanceof LossScaleListener).findFirst().orElseThrow()).lastDiagnosis();
+        assertMessage(diagnosis.toString(), "layer \"huge\" are Inf/NaN in HALF", "65504", "Keep this network in FP32");
+        assertArrayEquals(before, TestNets.values(mixed.params()));
     }
 
     @Test
-    void aBatchNormalizationOfTooFewValuesIsNamedWhenTrainingStops() {
+    void aBatchNormalizationOfTooFewValuesIsNamedInTheDiagnosis() {
         // A 4x4 image, a 3x3 convolution and a 2x2 pooling leave 1x1 maps: with a minibatch of 1 the
         // BatchNormalization layer normalizes one value per channel.
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(4).dataType(DataType.FLOAT)
@@ -197,13 +198,20 @@ class BadInputTest {
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2).activation(Activation.SOFTMAX).build())
                 .setInputType(InputType.convolutional(4, 4, 1))
                 .build();
-        MultiLayerNetwork mixed = MixedPrecision.enable(TestNets.init(conf),
-                MixedPrecisionConfig.builder().initialScale(1).maxConsecutiveSkippedSteps(1).build());
         DataSet one = new DataSet(Nd4j.rand(DataType.FLOAT, 1, 1, 4, 4), Nd4j.create(new float[][] {{1, 0}}));
-
+        MultiLayerNetwork mixed = MixedPrecision.enable(TestNets.init(conf),
+                MixedPrecisionConfig.builder().initialScale(1).build());
         mixed.fit(one);
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> mixed.fit(one));
-        assertMessage(e, "BatchNormalization layer \"bn\" (1 values per channel)", "Use larger minibatches");
+        assertEquals(0, MixedPrecision.status(mixed).skippedSteps(), "the default policy keeps BatchNormalization in FP32");
+
+        MultiLayerNetwork allHalf = MixedPrecision.enable(TestNets.init(conf), MixedPrecisionConfig.builder()
+                .initialScale(1).precisionPolicy(PrecisionPolicy.allHalf()).build());
+        try (LogCapture log = new LogCapture()) {
+            allHalf.fit(one);
+            assertEquals(1, MixedPrecision.status(allHalf).skippedSteps());
+            assertMessage(log.text(), "BatchNormalization layer \"bn\" (1 values per channel)",
+                    "Use larger minibatches");
+        }
     }
 
     @Test
@@ -214,8 +222,12 @@ class BadInputTest {
     }
 
     private static void assertMessage(Exception e, String... fragments) {
+        assertMessage(e.getMessage(), fragments);
+    }
+
+    private static void assertMessage(String message, String... fragments) {
         for (String fragment : fragments) {
-            assertTrue(e.getMessage().contains(fragment), () -> "'" + e.getMessage() + "' should contain '" + fragment + "'");
+            assertTrue(message.contains(fragment), () -> "'" + message + "' should contain '" + fragment + "'");
         }
     }
 }

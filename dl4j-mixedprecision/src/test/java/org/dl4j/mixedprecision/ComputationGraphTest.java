@@ -117,7 +117,7 @@ class ComputationGraphTest {
         assertEquals(fp32.score(), mixed.score(), 0.01 * fp32.score(), "the score is the true total loss of both heads");
         assertTrue(fp32.score() < 50, "the masked-out label does not count: " + fp32.score());
         INDArray fp32Update = fp32.params().sub(initial);
-        INDArray mixedUpdate = MixedPrecision.master(mixed).params().sub(initial);
+        INDArray mixedUpdate = mixed.params().sub(initial);
         double relativeError = fp32Update.sub(mixedUpdate).norm2Number().doubleValue() / fp32Update.norm2Number().doubleValue();
         System.out.printf("two-head graph: |update| %.5f, relative error of the mixed update %.5f%n",
                 fp32Update.norm2Number().doubleValue(), relativeError);
@@ -204,7 +204,7 @@ class ComputationGraphTest {
         for (int i = 0; i < frozen.size(); i++) {
             assertArrayEquals(before[i], TestNets.values(mixed.getLayer(frozen.get(i)).params()), frozen.get(i));
             assertArrayEquals(TestNets.values(transfer.getLayer(frozen.get(i)).params()),
-                    TestNets.values(MixedPrecision.master(mixed).getLayer(frozen.get(i)).params()), frozen.get(i));
+                    TestNets.values(mixed.getLayer(frozen.get(i)).params()), frozen.get(i));
         }
         assertFalse(java.util.Arrays.equals(trainable, TestNets.values(mixed.getLayer("d3").params())), "d3 trains");
     }

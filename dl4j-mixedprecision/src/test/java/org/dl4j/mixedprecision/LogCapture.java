@@ -19,6 +19,11 @@ final class LogCapture implements AutoCloseable {
         System.setErr(new PrintStream(buffer, true, StandardCharsets.UTF_8));
     }
 
+    /** @return everything captured so far */
+    String text() {
+        return buffer.toString(StandardCharsets.UTF_8);
+    }
+
     /** @return the captured lines logged at WARN (or above) by this library */
     List<String> warnings() {
         return Arrays.stream(buffer.toString(StandardCharsets.UTF_8).split("\n"))

@@ -60,7 +60,7 @@ class MixedPrecisionTrainingTest {
         assertEquals(fp32Loss, mixedLoss, 0.1 * fp32Loss);
         assertEquals(80, mixed.getIterationCount());
         assertEquals(10, mixed.getEpochCount());
-        assertEquals(DataType.HALF, mixed.params().dataType());
+        assertEquals(DataType.FLOAT, mixed.params().dataType(), "the network keeps FP32 parameters");
     }
 
     @Test
@@ -172,7 +172,7 @@ class MixedPrecisionTrainingTest {
         mixed.fit(TestNets.iterator(data, 32), 5);
         assertEquals(0, MixedPrecision.status(mixed).skippedSteps());
 
-        MultiLayerNetwork master = MixedPrecision.master(mixed);
+        MultiLayerNetwork master = mixed;
         for (String param : List.of("mean", "log10stdev")) {
             INDArray expected = fp32.getLayer(1).getParam(param);
             INDArray actual = master.getLayer(1).getParam(param);
@@ -180,8 +180,6 @@ class MixedPrecisionTrainingTest {
             double diff = expected.sub(actual).amaxNumber().doubleValue();
             System.out.printf("BN %s: max |fp32| %.4f, max |fp32 - mixed| %.5f%n", param, maxAbs, diff);
             assertTrue(diff <= relativeTolerance * maxAbs, param + " differs by " + diff + " (max " + maxAbs + ")");
-            assertArrayEquals(TestNets.values(actual.castTo(DataType.HALF)),
-                    TestNets.values(mixed.getLayer(1).getParam(param)), "HALF running statistics follow the master");
         }
         assertTrue(fp32.getLayer(1).getParam("mean").amaxNumber().doubleValue() > 0.5,
                 "the running mean moved far from its initial 0");
@@ -201,7 +199,7 @@ class MixedPrecisionTrainingTest {
         assertArrayEquals(frozenHalf, TestNets.values(mixed.getLayer(0).params()));
         assertArrayEquals(frozenHalf1, TestNets.values(mixed.getLayer(1).params()));
         assertArrayEquals(TestNets.values(transfer.getLayer(0).params()),
-                TestNets.values(MixedPrecision.master(mixed).getLayer(0).params()));
+                TestNets.values(mixed.getLayer(0).params()));
         assertFalse(java.util.Arrays.equals(trainable, TestNets.values(mixed.getLayer(2).params())),
                 "the output layer trains");
     }

@@ -49,7 +49,7 @@ class NetworkPrecisionTest {
     Path folder;
 
     private static MultiLayerNetwork mixed(MultiLayerConfiguration conf) {
-        return TestNets.init(MixedPrecision.configure(conf, SCALE_1024, PrecisionPolicy.mixedFloat16()));
+        return TestNets.init(MixedPrecision.configure(conf, SCALE_1024));
     }
 
     private static DataType computeTypeOf(Layer layer) {

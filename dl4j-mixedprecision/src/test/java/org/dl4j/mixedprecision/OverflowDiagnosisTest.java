@@ -13,6 +13,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
@@ -86,7 +87,7 @@ class OverflowDiagnosisTest {
         MultiDataSet batch = ComputationGraphTest.twoHeadData(16, 4, false);
         batch.getLabels(1).putScalar(3, 1, Double.POSITIVE_INFINITY);
         mixed.fit(batch);
-        OverflowDiagnosis diagnosis = MixedPrecision.updaterOf(mixed).lastDiagnosis();
+        OverflowDiagnosis diagnosis = listener(mixed).lastDiagnosis();
         assertTrue(diagnosis.labelsNonFinite() && !diagnosis.featuresNonFinite(), String.valueOf(diagnosis));
         assertEquals(OverflowDiagnosis.Pass.BACKWARD, diagnosis.pass());
         assertEquals("reg", diagnosis.layerName(), "the regression head's gradient overflows first: " + diagnosis);
@@ -118,7 +119,8 @@ class OverflowDiagnosisTest {
             List<String> warnings = log.warnings("the loss scale keeps falling");
             assertEquals(1, warnings.size(), log.warnings().toString());
             assertTrue(warnings.get(0).contains("a learning rate too high"), warnings.get(0));
-            assertTrue(stop.getMessage().contains("Diagnosis of the last one: Minibatch"), stop.getMessage());
+            assertTrue(stop.getMessage().contains("LossScaleListener"), stop.getMessage());
+            assertTrue(listener(mixed).lastDiagnosis().toString().startsWith("Minibatch"), stop.getMessage());
         }
     }
 
@@ -151,8 +153,8 @@ class OverflowDiagnosisTest {
         return new DataSet(blobs.getFeatures(), Nd4j.randn(DataType.FLOAT, examples, 2).muli(3));
     }
 
-    private static LossScaleListener listener(MultiLayerNetwork mixed) {
-        return (LossScaleListener) mixed.getListeners().stream().filter(l -> l instanceof LossScaleListener)
+    private static LossScaleListener listener(Model mixed) {
+        return (LossScaleListener) Network.of(mixed).listeners().stream().filter(l -> l instanceof LossScaleListener)
                 .findFirst().orElseThrow();
     }
 }

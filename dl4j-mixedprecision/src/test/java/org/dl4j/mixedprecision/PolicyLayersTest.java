@@ -100,7 +100,8 @@ class PolicyLayersTest {
                 .setInputTypes(InputType.recurrent(4))
                 .build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MixedPrecision.configure(conf));
-        assertTrue(e.getMessage().contains("\"att\"") && e.getMessage().contains("MixedPrecision.enable"), e.getMessage());
+        assertTrue(e.getMessage().contains("\"att\"") && e.getMessage().contains("parameters in layers only"),
+                e.getMessage());
     }
 
     @Test

@@ -64,13 +64,13 @@ class RecurrentTest {
         if (fp32 instanceof MultiLayerNetwork) {
             MultiLayerNetwork net = MixedPrecision.enable(((MultiLayerNetwork) fp32).clone(), config);
             mixed = net;
-            master = MixedPrecision.master(net);
+            master = net;
             ((MultiLayerNetwork) fp32).fit(data);
             net.fit(data);
         } else {
             ComputationGraph graph = MixedPrecision.enable(((ComputationGraph) fp32).clone(), config);
             mixed = graph;
-            master = MixedPrecision.master(graph);
+            master = graph;
             ((ComputationGraph) fp32).fit(data);
             graph.fit(data);
         }

@@ -117,16 +117,17 @@ class ResumeTest {
         List<Checkpoint> kept = checkpoints.availableCheckpoints();
         assertEquals(2, kept.size(), "keepLast(2)");
         Checkpoint last = checkpoints.lastCheckpoint();
-        assertEquals(9, last.getIteration(), "saved at DL4J's iteration 9, the tenth");
+        assertEquals(10, last.getIteration(), "saved after the tenth update, with the count a resumed run continues from");
         MultiLayerNetwork resumed = MixedPrecisionSerializer.restoreMultiLayerNetwork(checkpoints.getFileForCheckpoint(last));
         assertEquals(10, resumed.getIterationCount(), "the tenth update is in the checkpoint");
         batches.subList(10, BATCHES).forEach(resumed::fit);
         assertSameState(uninterrupted, resumed);
 
         MultiLayerNetwork plain = CheckpointListener.loadLastCheckpointMLN(folder.toFile());
+        assertTrue(MixedPrecision.isMixedPrecision(plain), "DL4J's own loader gives the mixed-precision network");
         assertEquals(DataType.FLOAT, plain.params().dataType());
-        assertArrayEquals(TestNets.values(MixedPrecision.master(mixed).params()), TestNets.values(plain.params()),
-                "plain DL4J loads the FP32 master weights of the last checkpoint");
+        assertArrayEquals(TestNets.values(mixed.params()), TestNets.values(plain.params()),
+                "DL4J loads the weights of the last checkpoint");
     }
 
     @Test
@@ -227,21 +228,15 @@ class ResumeTest {
                 : MixedPrecisionSerializer.restoreMultiLayerNetwork(file);
     }
 
-    /** Asserts bit-identical HALF and master parameters, FP32 updater state, scaler state and counters. */
+    /** Asserts bit-identical FP32 parameters and updater state, scaler state and counters. */
     static void assertSameState(Model expected, Model actual) {
-        MasterUpdater expectedUpdater = MixedPrecision.updaterOf(expected);
-        MasterUpdater actualUpdater = MixedPrecision.updaterOf(actual);
-        assertArrayEquals(TestNets.values(expected.params()), TestNets.values(actual.params()), "HALF parameters");
-        assertArrayEquals(TestNets.values(expectedUpdater.master().params()),
-                TestNets.values(actualUpdater.master().params()), "FP32 master parameters");
-        assertArrayEquals(TestNets.values(((Updater) expectedUpdater).getStateViewArray()),
-                TestNets.values(((Updater) actualUpdater).getStateViewArray()),
-                "FP32 updater state");
-        assertEquals(expectedUpdater.status(), actualUpdater.status(), "loss scaler");
-        assertEquals(expectedUpdater.config(), actualUpdater.config(), "loss scaling configuration");
-        assertEquals(MixedPrecisionSerializer.iterationCount(expected), MixedPrecisionSerializer.iterationCount(actual),
-                "iteration count");
-        assertEquals(MixedPrecisionSerializer.epochCount(expected), MixedPrecisionSerializer.epochCount(actual),
-                "epoch count");
+        Network expectedNetwork = Network.of(expected);
+        Network actualNetwork = Network.of(actual);
+        assertArrayEquals(TestNets.values(expected.params()), TestNets.values(actual.params()), "FP32 parameters");
+        assertArrayEquals(TestNets.values(expectedNetwork.updater().getStateViewArray()),
+                TestNets.values(actualNetwork.updater().getStateViewArray()), "FP32 updater state");
+        assertEquals(expectedNetwork.lossScalers(), actualNetwork.lossScalers(), "loss scalers with their configuration");
+        assertEquals(expectedNetwork.iterationCount(), actualNetwork.iterationCount(), "iteration count");
+        assertEquals(expectedNetwork.epochCount(), actualNetwork.epochCount(), "epoch count");
     }
 }

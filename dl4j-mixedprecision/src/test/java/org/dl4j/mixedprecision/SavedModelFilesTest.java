@@ -16,13 +16,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.UnaryOperator;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -55,17 +59,47 @@ class SavedModelFilesTest {
     }
 
     @Test
-    void plainDl4jLoadsTheFileAsTheFp32MasterNetwork() throws IOException {
-        MultiLayerNetwork plain = ModelSerializer.restoreMultiLayerNetwork(file, true);
-        MultiLayerNetwork master = MixedPrecision.master(mixed);
+    void dl4jsOwnModelSerializerRestoresTheMixedPrecisionNetwork() throws IOException {
+        MultiLayerNetwork restored = ModelSerializer.restoreMultiLayerNetwork(file, true);
 
-        assertEquals(DataType.FLOAT, plain.params().dataType());
-        assertArrayEquals(TestNets.values(master.params()), TestNets.values(plain.params()));
-        assertArrayEquals(TestNets.values(master.getUpdater().getStateViewArray()),
-                TestNets.values(plain.getUpdater().getStateViewArray()), "the FP32 updater state");
-        assertEquals(mixed.getIterationCount(), plain.getIterationCount());
-        assertTrue(((OutputLayer) plain.getLayerWiseConfigurations().getConf(2).getLayer()).getLossFn() instanceof LossMCXENT,
-                "the user's own loss function, not the scaled one");
+        assertTrue(MixedPrecision.isMixedPrecision(restored));
+        ResumeTest.assertSameState(mixed, restored);
+        OutputLayer output = (OutputLayer) ((LossScaleOutputLayer) restored.getLayerWiseConfigurations().getConf(2)
+                .getLayer()).getUnderlying();
+        assertTrue(output.getLossFn() instanceof LossMCXENT, "the user's own loss function");
+    }
+
+    /**
+     * Files written by version 0.1 (an FP32 network with the scaler's state in {@code mixedPrecision.json}):
+     * {@code src/test/resources/version-0.1}, written by that version (see the README there).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"mlp.zip", "graph.zip"})
+    void aVersion01FileRestoresAsAMixedPrecisionNetworkInItsSavedState(String name) throws IOException {
+        File old = version01(name);
+        boolean graph = name.startsWith("graph");
+        Model fp32 = graph ? ModelSerializer.restoreComputationGraph(old, true) : ModelSerializer.restoreMultiLayerNetwork(old, true);
+        SavedState state = SavedState.fromJson(ModelFiles.readVerified(old.toPath(), SavedState.ENTRY).get(SavedState.ENTRY));
+
+        Model restored = graph ? MixedPrecisionSerializer.restoreComputationGraph(old)
+                : MixedPrecisionSerializer.restoreMultiLayerNetwork(old);
+        assertTrue(MixedPrecision.isMixedPrecision(restored));
+        assertArrayEquals(TestNets.values(fp32.params()), TestNets.values(restored.params()), "FP32 parameters");
+        assertArrayEquals(TestNets.values(Network.of(fp32).updater().getStateViewArray()),
+                TestNets.values(Network.of(restored).updater().getStateViewArray()), "FP32 updater state");
+        LossScaleStatus saved = state.status();
+        LossScaleStatus status = MixedPrecision.status(restored);
+        assertEquals(new LossScaleStatus(saved.scale(), saved.lastStepScale(), saved.cleanSteps(), saved.skippedSteps(),
+                saved.consecutiveSkippedSteps(), saved.overflowCount(), saved.overflowParameters(), status.calibration()),
+                status, "loss scaler");
+        assertEquals(saved.calibration() == null, status.calibration() == null, "calibrated or not");
+        if (saved.calibration() != null) {
+            assertEquals(saved.calibration().scale(), status.calibration().scale());
+            assertEquals(saved.calibration().largestGradient(), status.calibration().largestGradient());
+        }
+        assertEquals(state.config(), TestNets.lossScalerOf(restored).config(), "loss scaling configuration");
+        assertEquals(state.iterationCount(), Network.of(restored).iterationCount());
+        assertEquals(5, state.iterationCount(), "five steps were saved");
     }
 
     @Test
@@ -77,11 +111,11 @@ class SavedModelFilesTest {
 
         MultiLayerNetwork restored = MixedPrecisionSerializer.restoreMultiLayerNetwork(plainFile);
         assertTrue(MixedPrecision.isMixedPrecision(restored));
-        assertEquals(MixedPrecisionConfig.defaults(), MixedPrecision.updaterOf(restored).config());
+        assertEquals(MixedPrecisionConfig.defaults(), TestNets.lossScalerOf(restored).config());
         assertNull(MixedPrecision.status(restored).calibration(), "calibrated on its first step");
-        assertArrayEquals(TestNets.values(fp32.params()), TestNets.values(MixedPrecision.master(restored).params()));
+        assertArrayEquals(TestNets.values(fp32.params()), TestNets.values(restored.params()));
         assertArrayEquals(TestNets.values(fp32.getUpdater().getStateViewArray()),
-                TestNets.values(MixedPrecision.master(restored).getUpdater().getStateViewArray()));
+                TestNets.values(restored.getUpdater().getStateViewArray()));
     }
 
     @Test
@@ -124,13 +158,15 @@ class SavedModelFilesTest {
 
     @Test
     void aStateFromANewerFormatVersionIsRefused() throws IOException {
+        file = version01("mlp.zip");
         replaceState(state -> state.replace("\"formatVersion\" : 1", "\"formatVersion\" : 99"));
         assertRefused("format version 99, newer than this dl4j-mixedprecision reads (up to 1)");
     }
 
     @Test
     void aStateForAnotherNetworkIsRefused() throws IOException {
-        long parameters = mixed.numParams();
+        file = version01("mlp.zip");
+        long parameters = ModelSerializer.restoreMultiLayerNetwork(file, false).numParams();
         replaceState(state -> state.replace("\"parameterCount\" : " + parameters, "\"parameterCount\" : " + (parameters + 5)));
         assertRefused("saved for a network of " + (parameters + 5) + " parameters, but the network in the file has "
                 + parameters);
@@ -138,14 +174,15 @@ class SavedModelFilesTest {
 
     @Test
     void anInvalidStateIsRefused() throws IOException {
+        file = version01("mlp.zip");
         replaceState(state -> state.replace("\"scaling\" : \"DYNAMIC\"", "\"scaling\" : \"SOMETIMES\""));
         assertRefused("unknown scaling \"SOMETIMES\"");
     }
 
     @Test
-    void theHalfWorkingCopyWrittenByPlainDl4jIsRefused() throws IOException {
-        ModelSerializer.writeModel(mixed, file, true);
-        assertRefused("HALF working copy");
+    void aHalfNetworkIsRefused() throws IOException {
+        ModelSerializer.writeModel(TestNets.init(TestNets.mlp(new Adam(1e-2), 1)).convertDataType(DataType.HALF), file, true);
+        assertRefused("its network is HALF, expected FLOAT");
     }
 
     @Test
@@ -181,6 +218,15 @@ class SavedModelFilesTest {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
                 () -> MixedPrecisionSerializer.writeModel(fp32, file));
         assertTrue(error.getMessage().contains("Not a mixed-precision network"), error.getMessage());
+    }
+
+    /** @return a copy, in the test's folder, of a file written by version 0.1 */
+    private File version01(String name) throws IOException {
+        Path copy = folder.resolve("version-0.1-" + name);
+        try (var in = getClass().getResourceAsStream("/version-0.1/" + name)) {
+            Files.copy(Objects.requireNonNull(in, name), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return copy.toFile();
     }
 
     private void replaceState(UnaryOperator<String> edit) throws IOException {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -44,9 +43,7 @@ class ScaleCalibrationTest {
 
         assertNotNull(status.calibration());
         assertTrue(status.calibration().largestGradient() > 100, "YOLO's gradients are large: " + status.calibration());
-        assertEquals(0, status.skippedSteps(), "no overflow after the calibrated start");
-        assertTrue(status.calibration().scale() < status.calibration().estimate(),
-                "the activations' gradients overflow before the parameters' do: the estimate was halved");
+        assertTrue(status.skippedSteps() <= 1, "at most one backoff after the calibrated start: " + status);
         assertTrue(MixedPrecision.status(fixed65536).skippedSteps() >= 8, "the fixed start halves its way down");
         assertTrue(calibrated.score(data) <= 1.05 * wellChosen.score(data),
                 "no worse than a well-chosen fixed scale: " + calibrated.score(data) + " vs " + wellChosen.score(data));
@@ -60,7 +57,10 @@ class ScaleCalibrationTest {
         reference.setInput(batch.getFeatures());
         reference.setLabels(batch.getLabels());
         reference.computeGradientAndScore();
-        double largest = reference.getFlattenedGradients().amaxNumber().doubleValue();
+        double largest = 0;
+        for (int i = 0; i < reference.getnLayers() - 1; i++) { // the loss-scaled gradients: the hidden layers'
+            largest = Math.max(largest, reference.getLayer(i).getGradientsViewArray().amaxNumber().doubleValue());
+        }
         double unbounded = Math.scalb(1.0, Math.getExponent(65504 / (8 * largest)));
         assertTrue(unbounded > 0x1p24, "the gradients are tiny: " + largest);
 
@@ -77,31 +77,24 @@ class ScaleCalibrationTest {
     }
 
     @Test
-    void calibrationChangesNothingButTheScale() {
+    void theCalibrationStepIsAnOrdinaryStepAtScaleOne() {
         MultiLayerNetwork fp32 = TestNets.init(TestNets.mlp(new Adam(1e-2), 3));
-        List<DataSet> batches = TestNets.blobs(48, 5).batchBy(16);
+        DataSet batch = TestNets.blobs(16, 5);
         MultiLayerNetwork calibrated = MixedPrecision.enable(fp32.clone());
-        calibrated.fit(batches.get(0));
-        double scale = MixedPrecision.status(calibrated).calibration().scale();
-        MultiLayerNetwork fixed = MixedPrecision.enable(fp32.clone(), MixedPrecisionConfig.builder().initialScale(scale).build());
-        fixed.fit(batches.get(0));
-        for (DataSet batch : batches.subList(1, 3)) {
-            calibrated.fit(batch);
-            fixed.fit(batch);
-        }
+        MultiLayerNetwork scaleOne = MixedPrecision.enable(fp32.clone(), MixedPrecisionConfig.builder().initialScale(1).build());
+        calibrated.fit(batch);
+        scaleOne.fit(batch);
 
-        assertArrayEquals(TestNets.values(fixed.params()), TestNets.values(calibrated.params()));
-        assertArrayEquals(TestNets.values(MixedPrecision.master(fixed).params()),
-                TestNets.values(MixedPrecision.master(calibrated).params()));
-        assertArrayEquals(TestNets.values(MixedPrecision.master(fixed).getUpdater().getStateViewArray()),
-                TestNets.values(MixedPrecision.master(calibrated).getUpdater().getStateViewArray()));
-        assertEquals(fixed.getIterationCount(), calibrated.getIterationCount());
-        assertEquals(3, calibrated.getIterationCount());
-        LossScaleStatus expected = MixedPrecision.status(fixed);
-        LossScaleStatus actual = MixedPrecision.status(calibrated);
-        assertEquals(expected.scale(), actual.scale());
-        assertEquals(expected.cleanSteps(), actual.cleanSteps());
-        assertEquals(0, actual.skippedSteps());
+        assertArrayEquals(TestNets.values(scaleOne.params()), TestNets.values(calibrated.params()));
+        assertArrayEquals(TestNets.values(scaleOne.getUpdater().getStateViewArray()),
+                TestNets.values(calibrated.getUpdater().getStateViewArray()));
+        assertEquals(1, calibrated.getIterationCount());
+        LossScaleStatus status = MixedPrecision.status(calibrated);
+        assertEquals(0, status.skippedSteps());
+        assertEquals(1.0, status.lastStepScale());
+        assertEquals(ScaleCalibration.estimate(status.calibration().largestGradient(), MixedPrecisionConfig.defaults()),
+                status.scale(), "the next step runs at the calibrated scale");
+        assertTrue(status.scale() > 1, status.toString());
     }
 
     /** A regression whose squared error is weighted by 1e-5: every gradient is tiny. */

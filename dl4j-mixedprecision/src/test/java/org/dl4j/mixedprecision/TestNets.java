@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -72,10 +73,9 @@ final class TestNets {
         return new ListDataSetIterator<>(list, batchSize);
     }
 
-    /** @return the loss scaler of a network made with {@code MixedPrecision.configure} (held by its output layer) */
-    static LossScaler lossScalerOf(MultiLayerNetwork net) {
-        return ((LossScaleOutputLayer) net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer())
-                .getLossScaler();
+    /** @return the loss scaler of a mixed-precision network (held by its output layer) */
+    static LossScaler lossScalerOf(Model net) {
+        return MixedPrecision.lossScalerOf(net);
     }
 
     /** @return a copy of the array's values as FP32, for bit-exact comparisons */

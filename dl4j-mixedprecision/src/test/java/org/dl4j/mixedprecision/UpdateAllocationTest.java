@@ -45,8 +45,8 @@ class UpdateAllocationTest {
                 .build());
         net.init();
         MultiLayerNetwork mixed = MixedPrecision.enable(net, MixedPrecisionConfig.builder().initialScale(1024).build());
-        mixed.setInput(Nd4j.rand(DataType.HALF, 4, SIDE));
-        mixed.setLabels(Nd4j.rand(DataType.HALF, 4, SIDE));
+        mixed.setInput(Nd4j.rand(DataType.FLOAT, 4, SIDE));
+        mixed.setLabels(Nd4j.rand(DataType.FLOAT, 4, SIDE));
         mixed.computeGradientAndScore();
         Gradient gradient = mixed.gradient();
         for (int i = 0; i < 3; i++) {

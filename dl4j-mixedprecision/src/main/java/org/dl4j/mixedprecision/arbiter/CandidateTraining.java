@@ -3,7 +3,6 @@ package org.dl4j.mixedprecision.arbiter;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,8 +25,6 @@ import org.deeplearning4j.arbiter.optimize.runner.CandidateInfo;
 import org.deeplearning4j.arbiter.optimize.runner.CandidateStatus;
 import org.deeplearning4j.arbiter.optimize.runner.IOptimizationRunner;
 import org.deeplearning4j.arbiter.optimize.runner.listener.StatusListener;
-import org.deeplearning4j.arbiter.saver.local.FileModelSaver;
-import org.deeplearning4j.arbiter.saver.local.LocalFileNetResultReference;
 import org.deeplearning4j.arbiter.scoring.util.ScoreUtil;
 import org.deeplearning4j.earlystopping.EarlyStoppingConfiguration;
 import org.deeplearning4j.earlystopping.EarlyStoppingModelSaver;
@@ -41,7 +38,6 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.dl4j.mixedprecision.LossScaleStatus;
 import org.dl4j.mixedprecision.MixedPrecision;
 import org.dl4j.mixedprecision.MixedPrecisionModelSaver;
-import org.dl4j.mixedprecision.MixedPrecisionSerializer;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,8 +49,6 @@ import org.slf4j.LoggerFactory;
 final class CandidateTraining implements Callable<OptimizationResult> {
 
     private static final Logger LOG = LoggerFactory.getLogger(CandidateTraining.class);
-    /** Arbiter 1.0.0-beta7 (its last release) has no accessor for the file its FileModelSaver wrote. */
-    private static final Field MODEL_FILE = modelFileField();
 
     private final Candidate<?> candidate;
     private final CandidateData data;
@@ -98,7 +92,7 @@ final class CandidateTraining implements Callable<OptimizationResult> {
             info.setEndTime(System.currentTimeMillis());
             CandidateReport report = report(settings, score, null);
             OptimizationResult result = new OptimizationResult(candidate, score, candidate.getIndex(), report, info, null);
-            result.setResultReference(save(result, settings));
+            result.setResultReference(save(result));
             reports.accept(report);
             for (StatusListener listener : statusListeners) {
                 listener.onCandidateStatusChange(info, runner, result);
@@ -189,17 +183,12 @@ final class CandidateTraining implements Callable<OptimizationResult> {
     }
 
     /** Saves through the search's saver; see {@link MixedPrecisionTaskCreator} for mixed-precision candidates. */
-    private ResultReference save(OptimizationResult result, PrecisionSettings settings) throws IOException {
+    private ResultReference save(OptimizationResult result) throws IOException {
         ResultSaver saver = runner.getConfiguration().getResultSaver();
         if (saver == null) {
             return null;
         }
-        if (!settings.isMixed() || !(saver instanceof FileModelSaver)) {
-            return saver.saveModel(result, network);
-        }
-        ResultReference reference = saver.saveModel(result, MixedPrecisionSerializer.masterForSaving(network));
-        MixedPrecisionSerializer.addState(network, modelFile(reference));
-        return reference;
+        return saver.saveModel(result, network);
     }
 
     private OptimizationResult failed(CandidateInfo info, PrecisionSettings settings, String reason, Throwable error) {
@@ -218,29 +207,6 @@ final class CandidateTraining implements Callable<OptimizationResult> {
         return new CandidateReport(candidate.getIndex(), settings, score, statistics.iterations(),
                 statistics.medianMillis(), status == null ? 0 : status.skippedSteps(),
                 status == null ? 1.0 : status.scale(), failure);
-    }
-
-    private static File modelFile(ResultReference reference) {
-        if (!(reference instanceof LocalFileNetResultReference)) {
-            throw new IllegalStateException("FileModelSaver returned a " + reference.getClass().getName()
-                    + ", not the LocalFileNetResultReference of Arbiter 1.0.0-beta7");
-        }
-        try {
-            return (File) MODEL_FILE.get(reference);
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static Field modelFileField() {
-        try {
-            Field field = LocalFileNetResultReference.class.getDeclaredField("modelFile");
-            field.setAccessible(true);
-            return field;
-        } catch (NoSuchFieldException e) {
-            throw new IllegalStateException("This Arbiter version's LocalFileNetResultReference has no modelFile field;"
-                    + " dl4j-mixedprecision supports Arbiter 1.0.0-beta7", e);
-        }
     }
 
     private static void delete(Path folder) {

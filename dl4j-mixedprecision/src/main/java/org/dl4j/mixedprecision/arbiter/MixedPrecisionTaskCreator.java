@@ -21,13 +21,13 @@ import org.deeplearning4j.arbiter.optimize.runner.listener.StatusListener;
  * both kinds (a plain {@code DL4JConfiguration} or {@code GraphConfiguration} trains in FP32) with
  * Arbiter's data source or provider, the candidate's early stopping or epoch count, and the search's score
  * function and result saver, enabling mixed precision with the candidate's settings when it asks for it.
- * Each candidate builds its own network, so candidates run in parallel share no scaler or master weights.
+ * Each candidate builds its own network, so candidates run in parallel share no loss scaler.
  *
  * <p>A candidate that throws, or whose score is NaN or infinite (it diverged), is recorded as failed with
  * the reason, and the search goes on. {@link #reports()} lists what every candidate did. A mixed-precision
- * candidate saved by Arbiter's {@code FileModelSaver} is saved from its FP32 master with the
- * mixed-precision state added, so {@code MixedPrecisionSerializer.restoreMultiLayerNetwork(model.bin)}
- * (or {@code restoreComputationGraph}) resumes it exactly, and Arbiter's own reference loads it as FP32.
+ * candidate saved by Arbiter's {@code FileModelSaver} is a mixed-precision network file: Arbiter's own
+ * reference and {@code MixedPrecisionSerializer.restoreMultiLayerNetwork(model.bin)} (or
+ * {@code restoreComputationGraph}) load it as the mixed-precision network, which resumes exactly.
  *
  * <pre>{@code
  * MixedPrecisionTaskCreator tasks = new MixedPrecisionTaskCreator();

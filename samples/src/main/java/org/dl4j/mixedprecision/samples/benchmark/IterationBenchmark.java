@@ -1,6 +1,5 @@
 package org.dl4j.mixedprecision.samples.benchmark;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.deeplearning4j.nn.api.Model;
@@ -81,14 +80,10 @@ final class IterationBenchmark {
 
     /**
      * @return one training iteration that starts from the network's present parameters and updater state
-     *         (the FP32 master's too, in mixed precision) every time it runs
+     *         every time it runs
      */
     private static Runnable firstIteration(Model network, DataSet batch) {
-        List<INDArray> state = new ArrayList<>(List.of(network.params(), updaterState(network)));
-        if (MixedPrecision.isMixedPrecision(network)) {
-            state.add(network instanceof MultiLayerNetwork net ? MixedPrecision.master(net).params()
-                    : MixedPrecision.master((ComputationGraph) network).params());
-        }
+        List<INDArray> state = List.of(network.params(), updaterState(network));
         List<INDArray> initial = state.stream().map(INDArray::dup).toList();
         return () -> {
             for (int i = 0; i < state.size(); i++) {
