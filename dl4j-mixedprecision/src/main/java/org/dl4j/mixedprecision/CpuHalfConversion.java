@@ -52,6 +52,10 @@ final class CpuHalfConversion implements HalfConversion {
         for (INDArray part : divided) {
             int partStart = (int) (part.offset() - fp32.offset());
             int partEnd = partStart + (int) part.length();
+            if (partStart < position) {
+                throw new IllegalArgumentException("The parts to divide must be in ascending offset order, not"
+                        + " overlapping: a part starts at " + partStart + ", before " + position);
+            }
             nonFinite += split(position, partStart, (from, to) -> vectors.toFloat(from, to, 1f));
             nonFinite += split(partStart, partEnd, (from, to) -> vectors.toFloat(from, to, multiplier));
             position = partEnd;

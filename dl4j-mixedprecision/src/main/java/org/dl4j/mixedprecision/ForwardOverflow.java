@@ -2,14 +2,10 @@ package org.dl4j.mixedprecision;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
-import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.GraphVertex;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.dl4j.mixedprecision.Network.LayerActivation;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -75,54 +71,16 @@ final class ForwardOverflow {
      *         empty if the network holds no input
      */
     private static List<LayerActivation> activations(Model network) {
-        List<LayerActivation> ordered = new ArrayList<>();
-        try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-            if (network instanceof MultiLayerNetwork net) {
-                if (net.getInput() == null) {
-                    return ordered;
-                }
-                List<INDArray> activations = net.feedForward(net.getInput().dup(), true);
-                for (int i = 1; i < activations.size(); i++) {
-                    Layer layer = Network.userLayer(net.getLayer(i - 1).conf().getLayer());
-                    ordered.add(new LayerActivation(i - 1, layerName(layer, i - 1), layer, activations.get(i)));
-                }
-                return ordered;
-            }
-            ComputationGraph graph = (ComputationGraph) network;
-            if (graph.getInputs() == null) {
-                return ordered;
-            }
-            INDArray[] copies = new INDArray[graph.getInputs().length];
-            for (int i = 0; i < copies.length; i++) {
-                copies[i] = graph.getInputs()[i].dup();
-            }
-            Map<String, INDArray> activations = graph.feedForward(copies, true);
-            GraphVertex[] vertices = graph.getVertices();
-            for (int index : graph.topologicalSortOrder()) {
-                String name = vertices[index].getVertexName();
-                if (activations.get(name) != null) {
-                    ordered.add(new LayerActivation(index, name,
-                            vertices[index].hasLayer() ? Network.userLayer(vertices[index].getLayer().conf().getLayer()) : null,
-                            activations.get(name)));
-                }
-            }
-            return ordered;
+        INDArray[] features = Network.of(network).features();
+        if (features == null || features[0] == null) {
+            return List.of();
         }
-    }
-
-    /** @return the layer's configured name, or its index if it has none */
-    private static String layerName(Layer layer, int index) {
-        return layer.getLayerName() == null ? String.valueOf(index) : layer.getLayerName();
-    }
-
-    /**
-     * The activations of one layer or vertex.
-     *
-     * @param index  the layer's index in a MultiLayerNetwork, or the vertex index in a ComputationGraph
-     * @param name   the layer's or vertex's name
-     * @param conf   the layer's configuration, or null for a vertex without a layer
-     * @param values its activations
-     */
-    record LayerActivation(int index, String name, Layer conf, INDArray values) {
+        try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            INDArray[] copies = new INDArray[features.length];
+            for (int i = 0; i < copies.length; i++) {
+                copies[i] = features[i].dup();
+            }
+            return Network.of(network).activations(copies, true);
+        }
     }
 }

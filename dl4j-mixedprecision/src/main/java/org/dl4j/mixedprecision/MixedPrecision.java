@@ -242,8 +242,7 @@ public final class MixedPrecision {
 
     /** @return true if the model is a network made mixed precision by {@code enable} or {@code configure} */
     public static boolean isMixedPrecision(Model model) {
-        return (model instanceof MultiLayerNetwork || model instanceof ComputationGraph)
-                && !Network.of(model).lossScalers().isEmpty();
+        return Network.isNetwork(model) && !Network.of(model).lossScalers().isEmpty();
     }
 
     /** @return true unless the system property {@value #ENABLED_PROPERTY} turns mixed precision off */
@@ -298,7 +297,7 @@ public final class MixedPrecision {
         listeners.add(new LossScaleListener());
         mixed.setListeners(listeners);
         log.info("Mixed precision enabled for a {}: FP32 parameters, gradients and updater state, layers computing"
-                + " per {}; {}", model.getClass().getSimpleName(), config.precisionPolicy(), config);
+                + " as the precision policy says; {}", model.getClass().getSimpleName(), config);
         return mixed.model();
     }
 

@@ -87,17 +87,12 @@ public final class MixedPrecisionSerializer {
      * @param dataType FLOAT or HALF
      */
     public static void writeInferenceModel(Model network, File file, DataType dataType) throws IOException {
-        Model plain = MixedPrecision.isMixedPrecision(network) ? Network.of(network).rebuild(PrecisionWrapping.UNWRAP).model()
-                : network;
-        Model exported;
-        if (dataType == DataType.FLOAT) {
-            exported = plain;
-        } else if (dataType == DataType.HALF) {
-            exported = plain instanceof MultiLayerNetwork net
-                    ? net.convertDataType(DataType.HALF) : ((ComputationGraph) plain).convertDataType(DataType.HALF);
-        } else {
+        if (dataType != DataType.FLOAT && dataType != DataType.HALF) {
             throw new IllegalArgumentException("Inference models are written in FLOAT or HALF, not " + dataType);
         }
+        Network plain = MixedPrecision.isMixedPrecision(network) ? Network.of(network).rebuild(PrecisionWrapping.UNWRAP)
+                : Network.of(network);
+        Model exported = dataType == DataType.FLOAT ? plain.model() : plain.convertDataType(DataType.HALF);
         ModelFiles.replace(file.toPath(), temporary -> {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temporary))) {
                 ModelSerializer.writeModel(exported, out, false);

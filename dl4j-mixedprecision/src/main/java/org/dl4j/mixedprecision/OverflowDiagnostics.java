@@ -1,12 +1,9 @@
 package org.dl4j.mixedprecision;
 
-import java.lang.reflect.Field;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,8 +16,6 @@ import org.slf4j.LoggerFactory;
 final class OverflowDiagnostics {
 
     private static final Logger log = LoggerFactory.getLogger(OverflowDiagnostics.class);
-
-    private static final Field GRAPH_LABELS = graphLabelsField();
 
     private final Set<String> loggedCauses = new HashSet<>();
     private int epoch = -1;
@@ -52,13 +47,13 @@ final class OverflowDiagnostics {
     void diagnose(Model network, List<String> overflowParameters, double scale, int minibatch, int iteration,
                   int epoch) {
         ForwardOverflow forwardPass = ForwardOverflow.of(network);
-        ForwardOverflow.LayerActivation forward = forwardPass.firstNonFinite().orElse(null);
+        Network.LayerActivation forward = forwardPass.firstNonFinite().orElse(null);
         String nearestOutput = overflowParameters.isEmpty() ? "?_?" : overflowParameters.get(overflowParameters.size() - 1);
         String layerName = nearestOutput.substring(0, Math.max(0, nearestOutput.lastIndexOf('_')));
         String parameter = nearestOutput.substring(nearestOutput.lastIndexOf('_') + 1);
         int layerIndex = forwardPass.indexOf(layerName);
-        boolean badFeatures = !finite(features(network));
-        boolean badLabels = !finite(labels(network));
+        boolean badFeatures = !finite(Network.of(network).features());
+        boolean badLabels = !finite(Network.of(network).labels());
         OverflowDiagnosis diagnosis = forward != null
                 ? new OverflowDiagnosis(OverflowDiagnosis.Pass.FORWARD, forward.index(), forward.name(), null,
                         badFeatures, badLabels, minibatch, epoch, iteration, scale)
@@ -80,35 +75,6 @@ final class OverflowDiagnostics {
     /** @return the diagnosis of the most recent skipped step, or null if no step was skipped */
     OverflowDiagnosis last() {
         return last;
-    }
-
-    private static INDArray[] features(Model network) {
-        return Network.of(network).features();
-    }
-
-    /**
-     * @return the labels of the network's current minibatch. A ComputationGraph has no getter for them,
-     *         and its output layers have dropped theirs by the time the updater runs: read its field.
-     */
-    private static INDArray[] labels(Model network) {
-        if (network instanceof MultiLayerNetwork net) {
-            return new INDArray[] {net.getLabels()};
-        }
-        try {
-            return (INDArray[]) GRAPH_LABELS.get(network);
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException("Cannot read the labels of a ComputationGraph", e);
-        }
-    }
-
-    private static Field graphLabelsField() {
-        try {
-            Field field = ComputationGraph.class.getDeclaredField("labels");
-            field.setAccessible(true);
-            return field;
-        } catch (NoSuchFieldException e) {
-            throw new IllegalStateException("This DL4J version's ComputationGraph has no labels field", e);
-        }
     }
 
     private static boolean finite(INDArray[] arrays) {

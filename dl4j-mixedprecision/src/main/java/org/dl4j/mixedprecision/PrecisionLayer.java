@@ -1,6 +1,5 @@
 package org.dl4j.mixedprecision;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -124,16 +123,7 @@ public class PrecisionLayer extends BaseWrapperLayer {
     /** Wraps weight decay (applied after the updater) so that it does not move weights on a skipped step. */
     @Override
     public List<Regularization> getRegularizationByParam(String paramName) {
-        List<Regularization> regularizations = getUnderlying().getRegularizationByParam(paramName);
-        if (regularizations == null || regularizations.isEmpty()) {
-            return regularizations;
-        }
-        List<Regularization> wrapped = new ArrayList<>(regularizations.size());
-        for (Regularization regularization : regularizations) {
-            wrapped.add(regularization.applyStep() == Regularization.ApplyStep.POST_UPDATER
-                    ? new SkippedStepRegularization(regularization) : regularization);
-        }
-        return wrapped;
+        return SkippedStepRegularization.wrapPostUpdater(getUnderlying().getRegularizationByParam(paramName));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.dl4j.mixedprecision;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,14 +116,19 @@ class PrecisionLayerInstance extends BaseWrapperLayer {
      *         paths, which open no input workspace)
      */
     private INDArray inComputeType(INDArray array, ArrayType type, LayerWorkspaceMgr workspaceMgr) {
-        if (array == null || array.dataType() == computeType) {
+        return castTo(computeType, array, type, workspaceMgr);
+    }
+
+    /** @see #inComputeType(INDArray, ArrayType, LayerWorkspaceMgr) */
+    static INDArray castTo(DataType dataType, INDArray array, ArrayType type, LayerWorkspaceMgr workspaceMgr) {
+        if (array == null || array.dataType() == dataType) {
             return array;
         }
-        if (workspaceMgr.hasConfiguration(type) && workspaceMgr.isWorkspaceOpen(type)) {
-            return workspaceMgr.castTo(type, computeType, array, false);
+        if (workspaceMgr != null && workspaceMgr.hasConfiguration(type) && workspaceMgr.isWorkspaceOpen(type)) {
+            return workspaceMgr.castTo(type, dataType, array, false);
         }
         try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-            return array.castTo(computeType);
+            return array.castTo(dataType);
         }
     }
 
@@ -318,6 +324,9 @@ class PrecisionLayerInstance extends BaseWrapperLayer {
                 lossScaledGradients.add(flatGradients.get(NDArrayIndex.interval(start, start + entry.getValue().length())));
             }
         }
+        // Initializers list parameters in their own order (DepthwiseConvolution2D: weights, then the bias
+        // that precedes them); the conversion walks the parts in memory order.
+        lossScaledGradients.sort(Comparator.comparingLong(INDArray::offset));
         if (halfParams != null) {
             halfGradients = Nd4j.createUninitializedDetached(DataType.HALF, gradients.shape());
             underlying.setBackpropGradientsViewArray(halfGradients);

@@ -7,8 +7,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
-import org.deeplearning4j.nn.conf.layers.Deconvolution2D;
-import org.deeplearning4j.nn.conf.layers.Deconvolution3D;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.LearnedSelfAttentionLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -23,10 +21,12 @@ import org.nd4j.linalg.api.buffer.DataType;
  *
  * <p>{@link #mixedFloat16()} keeps in FLOAT what is inaccurate or broken in HALF on ND4J: layers that
  * reduce over many values along a dimension (ND4J's CPU backend accumulates such HALF reductions in FP16:
- * {@code BatchNormalization}'s batch mean, {@code GlobalPoolingLayer}), the attention layers (NaN in
- * HALF) and the deconvolutions (HALF matrix multiplies with mixed data types fail). Output layers always
- * compute in FLOAT: the loss, softmax and the loss scale's first multiplication happen there. A rule for a
- * layer name wins over a rule for a layer class, which wins over the defaults:
+ * {@code BatchNormalization}'s batch mean, {@code GlobalPoolingLayer}) and the attention layers (Inf/NaN
+ * in HALF). Output layers always
+ * compute in FLOAT: the loss, softmax and the loss scale's first multiplication happen there. In a graph it
+ * also keeps in FLOAT the layers that feed an {@code L2Vertex} or {@code L2NormalizeVertex}, which fail with
+ * HALF inputs on ND4J. The layer survey ({@code docs/layer-survey.md}) is where these come from. A rule for
+ * a layer name wins over a rule for a layer class, which wins over the defaults:
  *
  * <pre>{@code
  * PrecisionPolicy policy = PrecisionPolicy.mixedFloat16()
@@ -41,12 +41,10 @@ public final class PrecisionPolicy {
     /** Layer classes {@link #mixedFloat16()} keeps in FLOAT, with why. */
     private static final Set<Class<? extends Layer>> FLOAT_BY_DEFAULT = Set.of(
             BatchNormalization.class,          // batch mean/variance: FP16 accumulation along dimensions on ND4J CPU
-            GlobalPoolingLayer.class,          // the same reduction over height x width or time
-            SelfAttentionLayer.class,          // NaN in HALF on ND4J
-            LearnedSelfAttentionLayer.class,
-            RecurrentAttentionLayer.class,
-            Deconvolution2D.class,             // "mmulMxM expects all data types to be the same"
-            Deconvolution3D.class);
+            GlobalPoolingLayer.class,          // the same reduction over height x width or time: a sum stalls at 8192
+            SelfAttentionLayer.class,          // Inf/NaN in HALF on ND4J
+            LearnedSelfAttentionLayer.class,   // not trainable on ND4J M2.1, in FP32 either (scatter_update)
+            RecurrentAttentionLayer.class);    // Inf/NaN in HALF on ND4J
 
     private static final PrecisionPolicy MIXED_FLOAT16 = new PrecisionPolicy(true, Map.of(), Map.of());
 
@@ -110,6 +108,15 @@ public final class PrecisionPolicy {
      * @return the data type the layer computes in: HALF or FLOAT
      */
     public DataType computeTypeOf(Layer layer) {
+        return computeTypeOf(layer, false);
+    }
+
+    /**
+     * @param layer              a hidden (not output) layer configuration
+     * @param feedsFloatVertices true if the layer's output feeds a graph vertex that fails with HALF inputs
+     * @return the data type the layer computes in: HALF or FLOAT
+     */
+    DataType computeTypeOf(Layer layer, boolean feedsFloatVertices) {
         DataType named = layer.getLayerName() == null ? null : byName.get(layer.getLayerName());
         if (named != null) {
             return named;
@@ -118,7 +125,8 @@ public final class PrecisionPolicy {
         if (typed != null) {
             return typed;
         }
-        return floatDefaults && FLOAT_BY_DEFAULT.contains(layer.getClass()) ? DataType.FLOAT : DataType.HALF;
+        return floatDefaults && (feedsFloatVertices || FLOAT_BY_DEFAULT.contains(layer.getClass()))
+                ? DataType.FLOAT : DataType.HALF;
     }
 
     private static DataType checked(DataType type, String what) {

@@ -1,11 +1,15 @@
 package org.dl4j.mixedprecision;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.L2NormalizeVertex;
+import org.deeplearning4j.nn.conf.graph.L2Vertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
@@ -15,7 +19,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 /**
  * Makes a network configuration mixed precision: each hidden layer is wrapped in a {@link PrecisionLayer}
  * computing in the type the {@link PrecisionPolicy} gives it, each output layer in a
- * {@link LossScaleOutputLayer} holding a {@link LossScaler}. Frozen layers stay frozen: the wrapper goes
+ * {@link LossScaleOutputLayer} holding a {@link LossScaler}, each graph vertex with parameters in a
+ * {@link PrecisionVertex}. Frozen layers stay frozen: the wrapper goes
  * inside them, so DL4J still sees a {@code FrozenLayer} and stops its backward pass there.
  */
 final class PrecisionWrapping implements Network.ConfigurationTransform {
@@ -40,7 +45,7 @@ final class PrecisionWrapping implements Network.ConfigurationTransform {
         for (int i = 0; i < layers.size(); i++) {
             NeuralNetConfiguration layerConf = layers.get(i);
             String name = layerConf.getLayer().getLayerName() == null ? String.valueOf(i) : layerConf.getLayer().getLayerName();
-            layerConf.setLayer(wrap(layerConf.getLayer(), name, i == layers.size() - 1));
+            layerConf.setLayer(wrap(layerConf.getLayer(), name, i == layers.size() - 1, false));
         }
         return mixed;
     }
@@ -51,27 +56,35 @@ final class PrecisionWrapping implements Network.ConfigurationTransform {
         checkFloat(conf.getDataType());
         ComputationGraphConfiguration mixed = ComputationGraphConfiguration.fromJson(conf.toJson());
         List<String> outputs = mixed.getNetworkOutputs();
+        Set<String> feedingFloatVertices = new HashSet<>();
+        mixed.getVertices().forEach((name, vertex) -> {
+            if (vertex instanceof L2Vertex || vertex instanceof L2NormalizeVertex) { // they fail with HALF inputs
+                feedingFloatVertices.addAll(mixed.getVertexInputs().get(name));
+            }
+        });
         for (Map.Entry<String, GraphVertex> vertex : mixed.getVertices().entrySet()) {
             if (vertex.getValue() instanceof LayerVertex layerVertex) {
                 NeuralNetConfiguration layerConf = layerVertex.getLayerConf();
-                layerConf.setLayer(wrap(layerConf.getLayer(), vertex.getKey(), outputs.contains(vertex.getKey())));
+                layerConf.setLayer(wrap(layerConf.getLayer(), vertex.getKey(), outputs.contains(vertex.getKey()),
+                        feedingFloatVertices.contains(vertex.getKey())));
+            } else if (vertex.getValue() instanceof PrecisionVertex) {
+                throw new IllegalArgumentException("Vertex \"" + vertex.getKey() + "\" is already mixed precision:"
+                        + " configure the FP32 configuration once");
             } else if (vertex.getValue().numParams(true) > 0) {
-                throw new IllegalArgumentException("Vertex \"" + vertex.getKey() + "\" ("
-                        + vertex.getValue().getClass().getSimpleName() + ") has parameters but is not a layer: mixed"
-                        + " precision supports parameters in layers only");
+                vertex.setValue(new PrecisionVertex(vertex.getValue()));
             }
         }
         return mixed;
     }
 
-    private Layer wrap(Layer layer, String name, boolean output) {
+    private Layer wrap(Layer layer, String name, boolean output, boolean feedsFloatVertices) {
         if (layer instanceof FrozenLayer frozen) {
-            FrozenLayer wrapped = new FrozenLayer(wrap(frozen.getLayer(), name, output));
+            FrozenLayer wrapped = new FrozenLayer(wrap(frozen.getLayer(), name, output, feedsFloatVertices));
             wrapped.setLayerName(frozen.getLayerName());
             return wrapped;
         }
         if (layer instanceof FrozenLayerWithBackprop frozen) {
-            frozen.setUnderlying(wrap(frozen.getUnderlying(), name, output));
+            frozen.setUnderlying(wrap(frozen.getUnderlying(), name, output, feedsFloatVertices));
             return frozen;
         }
         if (layer instanceof PrecisionLayer) {
@@ -79,7 +92,7 @@ final class PrecisionWrapping implements Network.ConfigurationTransform {
                     + " configuration once");
         }
         if (!output) {
-            return new PrecisionLayer(layer, policy.computeTypeOf(layer));
+            return new PrecisionLayer(layer, policy.computeTypeOf(layer, feedsFloatVertices));
         }
         if (!LossLayers.isScalable(layer)) {
             throw new IllegalArgumentException("Layer \"" + name + "\" (" + layer.getClass().getSimpleName() + ") is an"
@@ -111,10 +124,11 @@ final class PrecisionWrapping implements Network.ConfigurationTransform {
         @Override
         public ComputationGraphConfiguration apply(ComputationGraphConfiguration conf) {
             ComputationGraphConfiguration plain = conf.clone();
-            plain.getVertices().values().forEach(vertex -> {
+            plain.getVertices().replaceAll((name, vertex) -> {
                 if (vertex instanceof LayerVertex layerVertex) {
                     layerVertex.getLayerConf().setLayer(unwrap(layerVertex.getLayerConf().getLayer()));
                 }
+                return vertex instanceof PrecisionVertex precision ? precision.getUnderlying() : vertex;
             });
             return plain;
         }

@@ -5,12 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.GraphVertex;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.conf.layers.CenterLossOutputLayer;
 import org.deeplearning4j.nn.params.CenterLossParamInitializer;
@@ -183,11 +179,7 @@ final class SelfCheck {
 
     /** @return the outputs in inference mode, as FLOAT */
     private static INDArray[] output(Model network, Batch batch) {
-        INDArray[] outputs = network instanceof MultiLayerNetwork net
-                ? new INDArray[] {net.output(batch.features()[0], false, first(batch.featuresMasks()),
-                        first(batch.labelsMasks()))}
-                : ((ComputationGraph) network).output(false, batch.features(), batch.featuresMasks(),
-                        batch.labelsMasks());
+        INDArray[] outputs = Network.of(network).output(batch.features(), batch.featuresMasks(), batch.labelsMasks());
         for (int i = 0; i < outputs.length; i++) {
             outputs[i] = outputs[i].castTo(DataType.FLOAT);
         }
@@ -202,25 +194,8 @@ final class SelfCheck {
 
     /** @return the layer (or vertex) whose forward pass throws, found by running the network layer by layer */
     private static String failingLayer(Model mixed, Batch batch) {
-        if (mixed instanceof MultiLayerNetwork net) {
-            for (int i = 0; i < net.getnLayers(); i++) {
-                try {
-                    net.feedForwardToLayer(i, batch.features()[0], false);
-                } catch (RuntimeException e) {
-                    return "layer " + i + " (\"" + net.getLayer(i).conf().getLayer().getLayerName() + "\")";
-                }
-            }
-        } else {
-            ComputationGraph graph = (ComputationGraph) mixed;
-            for (int index : graph.topologicalSortOrder()) {
-                try {
-                    graph.feedForward(batch.features(), index, false);
-                } catch (RuntimeException e) {
-                    return "vertex " + index + " (\"" + graph.getVertices()[index].getVertexName() + "\")";
-                }
-            }
-        }
-        return "the network";
+        String layer = Network.of(mixed).failingLayer(batch.features());
+        return layer == null ? "the network" : layer;
     }
 
     private static double relativeError(INDArray[] expected, INDArray[] actual) {
@@ -288,16 +263,7 @@ final class SelfCheck {
     }
 
     private static Gradient gradient(Model network, Batch batch) {
-        if (network instanceof MultiLayerNetwork net) {
-            net.setInput(batch.features()[0]);
-            net.setLabels(batch.labels()[0]);
-            net.setLayerMaskArrays(first(batch.featuresMasks()), first(batch.labelsMasks()));
-        } else {
-            ComputationGraph graph = (ComputationGraph) network;
-            graph.setInputs(batch.features());
-            graph.setLabels(batch.labels());
-            graph.setLayerMaskArrays(batch.featuresMasks(), batch.labelsMasks());
-        }
+        Network.of(network).setMinibatch(batch.features(), batch.labels(), batch.featuresMasks(), batch.labelsMasks());
         network.computeGradientAndScore(LayerWorkspaceMgr.noWorkspaces());
         return network.gradient();
     }
@@ -305,28 +271,12 @@ final class SelfCheck {
     /** @return the gradient keys of parameters updated directly, not by a loss gradient */
     private static Set<String> directUpdates(Model network) {
         Set<String> keys = new HashSet<>();
-        if (network instanceof MultiLayerNetwork net) {
-            for (Layer layer : net.getLayers()) {
-                layer.paramTable().keySet().stream().filter(param -> !isLossDerived(layer, param))
-                        .forEach(param -> keys.add(layer.getIndex() + "_" + param));
-            }
-        } else {
-            for (GraphVertex vertex : ((ComputationGraph) network).getVertices()) {
-                if (vertex.hasLayer()) {
-                    vertex.paramTable(false).keySet().stream()
-                            .filter(param -> !isLossDerived(vertex, param))
-                            .forEach(param -> keys.add(vertex.getVertexName() + "_" + param));
-                }
-            }
-        }
+        Network.of(network).trainables().forEach((prefix, layer) -> layer.paramTable(false).keySet().stream()
+                .filter(param -> !isLossDerived(layer, param))
+                .forEach(param -> keys.add(prefix + "_" + param)));
         return keys;
     }
 
-    /**
-     * Estimates the share of training memory mixed precision saves: FP32 training holds parameters,
-     * gradients, updater state and activations in 4 bytes; mixed precision holds HALF parameters and
-     * gradients (2 bytes) beside FP32 parameters, gradients and updater state, and HALF activations.
-     */
     /**
      * DL4J marks BatchNormalization's running statistics as "not divided by the minibatch size"; the
      * centers of CenterLossOutputLayer are computed from the features alone but lack that mark.
@@ -338,29 +288,21 @@ final class SelfCheck {
                 && CenterLossParamInitializer.CENTER_KEY.equals(param));
     }
 
+    /**
+     * Estimates the share of training memory mixed precision saves: FP32 training holds parameters,
+     * gradients, updater state and activations in 4 bytes; mixed precision holds HALF parameters and
+     * gradients (2 bytes) beside FP32 parameters, gradients and updater state, and HALF activations.
+     */
     private static double memorySaving(Model fp32, Batch batch) {
         double parameters = fp32.numParams();
         INDArray state = Network.of(fp32).updater().getStateViewArray();
         double stateValues = state == null ? 0 : state.length();
         double activations = 0;
-        if (fp32 instanceof MultiLayerNetwork net) {
-            List<INDArray> all = net.feedForward(batch.features()[0], false);
-            for (INDArray activation : all.subList(1, all.size())) {
-                activations += activation.length();
-            }
-        } else {
-            ComputationGraph graph = (ComputationGraph) fp32;
-            List<String> inputs = graph.getConfiguration().getNetworkInputs();
-            for (Map.Entry<String, INDArray> entry : graph.feedForward(batch.features(), false).entrySet()) {
-                activations += inputs.contains(entry.getKey()) ? 0 : entry.getValue().length();
-            }
+        for (Network.LayerActivation activation : Network.of(fp32).activations(batch.features(), false)) {
+            activations += activation.values().length();
         }
         double fp32Bytes = 4 * (2 * parameters + stateValues + activations);
         double mixedBytes = 2 * 2 * parameters + 4 * (2 * parameters + stateValues) + 2 * activations;
         return 1 - mixedBytes / fp32Bytes;
-    }
-
-    private static INDArray first(INDArray[] arrays) {
-        return arrays == null ? null : arrays[0];
     }
 }

@@ -1,5 +1,7 @@
 package org.dl4j.mixedprecision;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.regularization.Regularization;
@@ -8,7 +10,8 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
 /**
  * A regularization applied after the updater (DL4J's {@code WeightDecay}) that does nothing on a step the
  * mixed-precision network skips, so that a skipped step leaves the weights exactly as they were.
- * {@link PrecisionLayer} wraps such regularizations on the fly; configurations keep the original.
+ * {@link PrecisionLayer} and {@link PrecisionVertex} wrap such regularizations on the fly; configurations
+ * keep the original.
  */
 final class SkippedStepRegularization implements Regularization {
 
@@ -19,6 +22,19 @@ final class SkippedStepRegularization implements Regularization {
 
     SkippedStepRegularization(Regularization regularization) {
         this.regularization = Objects.requireNonNull(regularization, "regularization");
+    }
+
+    /** @return {@code regularizations}, each one applied after the updater wrapped; null stays null */
+    static List<Regularization> wrapPostUpdater(List<Regularization> regularizations) {
+        if (regularizations == null || regularizations.isEmpty()) {
+            return regularizations;
+        }
+        List<Regularization> wrapped = new ArrayList<>(regularizations.size());
+        for (Regularization regularization : regularizations) {
+            wrapped.add(regularization.applyStep() == ApplyStep.POST_UPDATER
+                    ? new SkippedStepRegularization(regularization) : regularization);
+        }
+        return wrapped;
     }
 
     @Override

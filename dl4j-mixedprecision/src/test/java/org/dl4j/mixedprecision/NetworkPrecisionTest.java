@@ -17,9 +17,11 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.wrapper.BaseWrapperLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -297,5 +299,33 @@ class NetworkPrecisionTest {
         restored.fit(data);
         graph.fit(data);
         assertArrayEquals(TestNets.values(graph.params()), TestNets.values(restored.params()));
+    }
+
+    @Test
+    void layersThatListTheirBiasAfterTheirWeightsAreUnscaledCompletely() {
+        // DepthwiseConvolution2D's initializer lists its weights first, though its bias comes first in memory;
+        // SeparableConvolution2D's the same. A conversion that walked the parts in list order left the
+        // weights' gradient multiplied by the loss scale.
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(4).dataType(DataType.FLOAT)
+                .updater(new Sgd(0.1)).list()
+                .layer(new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(2).activation(Activation.RELU).build())
+                .layer(new SeparableConvolution2D.Builder(3, 3).nOut(3).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(TestNets.CLASSES)
+                        .activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(10, 10, 2))
+                .build();
+        DataSet batch = new DataSet(Nd4j.rand(DataType.FLOAT, 8, 2, 10, 10), TestNets.blobs(8, 1).getLabels());
+        MultiLayerNetwork fp32 = TestNets.init(conf);
+        MultiLayerNetwork mixed = MixedPrecision.enable(fp32.clone(), SCALE_1024);
+        for (MultiLayerNetwork net : new MultiLayerNetwork[] {fp32, mixed}) {
+            net.setInput(batch.getFeatures());
+            net.setLabels(batch.getLabels());
+            net.computeGradientAndScore();
+        }
+        fp32.gradient().gradientForVariable().forEach((key, expected) -> {
+            INDArray actual = mixed.gradient().getGradientFor(key);
+            double error = expected.sub(actual).norm2Number().doubleValue() / expected.norm2Number().doubleValue();
+            assertTrue(error < 0.05, key + ": the mixed-precision gradient differs from FP32's by " + error);
+        });
     }
 }

@@ -1,9 +1,13 @@
 package org.dl4j.mixedprecision;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
+import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -14,11 +18,14 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Deconvolution2D;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.RecurrentAttentionLayer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.conf.layers.SelfAttentionLayer;
 import org.deeplearning4j.nn.conf.layers.variational.VariationalAutoencoder;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.wrapper.BaseWrapperLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
@@ -26,8 +33,10 @@ import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
@@ -39,14 +48,22 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  */
 class PolicyLayersTest {
 
-    record Case(String name, MultiLayerConfiguration conf, DataSet data) {
+    @TempDir
+    Path folder;
+
+    /**
+     * @param layer       the index of the layer that failed in HALF before the precision policy
+     * @param computeType what the default policy computes it in now
+     */
+    record Case(String name, MultiLayerConfiguration conf, DataSet data, int layer, DataType computeType) {
         @Override
         public String toString() {
             return name;
         }
     }
 
-    static Stream<Case> layersKeptInFloat() {
+    /** Layers that broke mixed precision before the precision policy: NaN or a dtype exception in HALF. */
+    static Stream<Case> layersThatFailedInHalf() {
         Nd4j.getRandom().setSeed(23);
         NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder().seed(23).dataType(DataType.FLOAT)
                 .updater(new Adam(0.01));
@@ -66,12 +83,22 @@ class PolicyLayersTest {
                 .setInputType(InputType.recurrent(4, 5))
                 .build();
         DataSet sequences = new DataSet(Nd4j.randn(DataType.FLOAT, 8, 4, 5), Nd4j.randn(DataType.FLOAT, 8, 2, 5));
-        return Stream.of(new Case("Deconvolution2D", deconvolution, images),
-                new Case("SelfAttentionLayer", attention, sequences));
+        MultiLayerConfiguration recurrentAttention = base.clone().list()
+                .layer(new DenseLayer.Builder().nOut(8).activation(Activation.TANH).build())
+                .layer(new RecurrentAttentionLayer.Builder().nOut(8).nHeads(2).projectInput(true)
+                        .activation(Activation.TANH).build())
+                .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(2).activation(Activation.IDENTITY).build())
+                .setInputType(InputType.recurrent(4, 5))
+                .build();
+        // Deconvolution2D threw "mmulMxM expects all data types to be the same" when its input stayed FLOAT;
+        // the precision wrapper casts it, and the layer survey found it accurate in HALF
+        return Stream.of(new Case("Deconvolution2D", deconvolution, images, 0, DataType.HALF),
+                new Case("SelfAttentionLayer", attention, sequences, 1, DataType.FLOAT),
+                new Case("RecurrentAttentionLayer", recurrentAttention, sequences, 1, DataType.FLOAT));
     }
 
     @ParameterizedTest
-    @MethodSource("layersKeptInFloat")
+    @MethodSource("layersThatFailedInHalf")
     void trainLikeFp32UnderTheDefaultPolicy(Case c) {
         MultiLayerNetwork fp32 = TestNets.init(c.conf());
         MultiLayerNetwork mixed = TestNets.init(MixedPrecision.configure(c.conf()));
@@ -85,23 +112,71 @@ class PolicyLayersTest {
         double mixedLoss = mixed.score(c.data());
         assertTrue(fp32Loss < initial, c + " FP32 learned: " + initial + " -> " + fp32Loss);
         assertEquals(fp32Loss, mixedLoss, 0.05 * fp32Loss, c + ": FP32 " + fp32Loss + ", mixed " + mixedLoss);
-        assertEquals(DataType.FLOAT, ((BaseWrapperLayer) mixed.getLayer(c.name().equals("Deconvolution2D") ? 0 : 1))
-                .getUnderlying().params().dataType());
+        assertEquals(c.computeType(), ((BaseWrapperLayer) mixed.getLayer(c.layer())).getUnderlying().params().dataType());
     }
 
     @Test
-    void aGraphVertexWithParametersIsRefusedNamingIt() {
-        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).graphBuilder()
+    void anAttentionVertexTrainsLikeFp32AndSkipsWithTheNetwork() throws Exception {
+        // enable() failed with an NPE on a graph with an AttentionVertex before the precision wrappers
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.FLOAT)
+                .updater(new Adam(0.01)).weightDecay(1e-3).graphBuilder()
                 .addInputs("in")
-                .addVertex("att", new AttentionVertex.Builder().nInKeys(4).nInQueries(4).nInValues(4).nOut(4)
-                        .nHeads(1).projectInput(true).build(), "in", "in", "in")
-                .addLayer("out", new RnnOutputLayer.Builder().nIn(4).nOut(2).build(), "att")
+                .addLayer("lstm", new LSTM.Builder().nIn(4).nOut(6).activation(Activation.TANH).build(), "in")
+                .addVertex("att", new AttentionVertex.Builder().nInKeys(6).nInQueries(6).nInValues(6).nOut(6)
+                        .nHeads(2).projectInput(true).build(), "lstm", "lstm", "lstm")
+                .addLayer("out", new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(6).nOut(2)
+                        .activation(Activation.IDENTITY).build(), "att")
                 .setOutputs("out")
-                .setInputTypes(InputType.recurrent(4))
+                .setInputTypes(InputType.recurrent(4, 5))
                 .build();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MixedPrecision.configure(conf));
-        assertTrue(e.getMessage().contains("\"att\"") && e.getMessage().contains("parameters in layers only"),
-                e.getMessage());
+        DataSet data = new DataSet(Nd4j.randn(DataType.FLOAT, 8, 4, 5), Nd4j.randn(DataType.FLOAT, 8, 2, 5));
+        ComputationGraph fp32 = new ComputationGraph(conf);
+        fp32.init();
+        // DL4J's own clone() of this FP32 graph fails: AttentionVertex.clone() drops its updater
+        ComputationGraph copy = new ComputationGraph(ComputationGraphConfiguration.fromJson(conf.toJson()));
+        copy.init(fp32.params().dup(), false);
+        ComputationGraph mixed = MixedPrecision.enable(copy, MixedPrecisionConfig.builder().initialScale(1024).build());
+        assertInstanceOf(PrecisionVertex.class, mixed.getConfiguration().getVertices().get("att"));
+        for (ComputationGraph graph : new ComputationGraph[] {fp32, mixed}) {
+            graph.setInputs(data.getFeatures());
+            graph.setLabels(data.getLabels());
+            graph.computeGradientAndScore();
+        }
+        fp32.gradient().gradientForVariable().forEach((key, expected) -> {
+            INDArray actual = mixed.gradient().getGradientFor(key);
+            double error = expected.sub(actual).norm2Number().doubleValue() / expected.norm2Number().doubleValue();
+            assertTrue(error < 0.05, key + ": the mixed-precision gradient (at scale 1024) differs from FP32's by "
+                    + error);
+        });
+        double initial = fp32.score(data);
+        for (int i = 0; i < 15; i++) {
+            fp32.fit(data);
+            mixed.fit(data);
+        }
+        assertEquals(0, MixedPrecision.status(mixed).skippedSteps());
+        assertTrue(fp32.score(data) < initial, "FP32 learns");
+        assertEquals(fp32.score(data), mixed.score(data), 0.05 * fp32.score(data));
+
+        INDArray before = mixed.params().dup();
+        INDArray state = mixed.getUpdater().getStateViewArray().dup();
+        DataSet poisoned = data.copy();
+        poisoned.getFeatures().putScalar(0, 0, 0, Double.NaN);
+        mixed.fit(poisoned);
+        assertEquals(1, MixedPrecision.status(mixed).skippedSteps());
+        assertArrayEquals(TestNets.values(before), TestNets.values(mixed.params()), "a skipped step moves no weight,"
+                + " the vertex's included, weight decay included");
+        assertArrayEquals(TestNets.values(state), TestNets.values(mixed.getUpdater().getStateViewArray()));
+
+        File file = folder.resolve("attention.zip").toFile();
+        MixedPrecisionSerializer.writeModel(mixed, file);
+        ComputationGraph restored = MixedPrecisionSerializer.restoreComputationGraph(file);
+        assertArrayEquals(TestNets.values(mixed.output(data.getFeatures())[0]),
+                TestNets.values(restored.output(data.getFeatures())[0]));
+        ComputationGraph cloned = mixed.clone();
+        assertArrayEquals(TestNets.values(mixed.output(data.getFeatures())[0]),
+                TestNets.values(cloned.output(data.getFeatures())[0]), "the clone of the mixed-precision graph");
+        ComputationGraph plain = MixedPrecision.disable(mixed);
+        assertInstanceOf(AttentionVertex.class, plain.getConfiguration().getVertices().get("att"));
     }
 
     @Test

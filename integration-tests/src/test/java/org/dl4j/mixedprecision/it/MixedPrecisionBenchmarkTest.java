@@ -49,7 +49,7 @@ class MixedPrecisionBenchmarkTest {
             assertEquals(4, row.get("batch").asInt());
             assertPositive(row, "fp32Millis", "halfMillis", "mixedMillis", "fp32Bytes", "halfBytes", "mixedBytes");
             assertTrue(row.get("mixedBytes").asLong() < row.get("fp32Bytes").asLong(), "HALF activations and parameters");
-            assertTrue(row.get("halfBytes").asLong() < row.get("mixedBytes").asLong(), "pure HALF keeps no FP32 master");
+            assertTrue(row.get("halfBytes").asLong() < row.get("mixedBytes").asLong(), "pure HALF keeps no FP32 parameters beside the HALF ones");
         }
 
         JsonNode accuracy = report.get("accuracy");

@@ -39,7 +39,7 @@ import org.nd4j.linalg.learning.config.Adam;
  * DL4J's model zoo definitions, built with {@code init()} (no pretrained weights) at small input sizes,
  * train in mixed precision on a synthetic batch: two updates, none skipped, finite training losses
  * whose lowest point after the updates is below the start by at least half as much as FP32's on the
- * same batch, master weights moved. The losses of
+ * same batch, weights moved. The losses of
  * mixed precision and FP32 are printed side by side.
  */
 class ZooModelsTest {

@@ -1,6 +1,7 @@
 package org.dl4j.mixedprecision.samples.benchmark;
 
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -17,11 +18,12 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
- * Part 1: the update phase alone, on one square layer of about the given parameter count. FP32: DL4J's
- * updater on the FP32 gradient, then the step DL4J's step function takes ({@code params -= update}).
- * Mixed precision: the whole mixed-precision step (unscale into the FP32 gradient, Inf/NaN check, the
- * FP32 updater, update of the FP32 master, write-back to the HALF parameters). Same gradient every
- * repetition; no forward or backward pass is timed.
+ * Part 1: the update phase alone, on one square dense layer of about the given parameter count (computing
+ * in HALF in mixed precision) and a one-unit output layer. Both precisions: DL4J's updater on the FP32
+ * gradient, then the step DL4J's step function takes ({@code params -= update}); in mixed precision the
+ * updater is wrapped in {@code LossScaleUpdater}s (the skip decision, the applied-step count). The casts,
+ * the unscale and the Inf/NaN check run in the layers' forward and backward passes, timed in part 2. Same
+ * gradient every repetition.
  */
 final class UpdateBenchmark {
 
@@ -52,12 +54,13 @@ final class UpdateBenchmark {
         IUpdater updater = updaterName.equals("Adam") ? new Adam(1e-3) : new Nesterovs(1e-3, 0.9);
         MultiLayerNetwork fp32 = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(1)
                 .dataType(DataType.FLOAT).updater(updater).list()
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(side).nOut(side)
+                .layer(new DenseLayer.Builder().nIn(side).nOut(side).activation(Activation.IDENTITY).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(side).nOut(1)
                         .activation(Activation.IDENTITY).build())
                 .build());
         fp32.init();
         INDArray features = Nd4j.rand(DataType.FLOAT, BATCH, side);
-        INDArray labels = Nd4j.rand(DataType.FLOAT, BATCH, side);
+        INDArray labels = Nd4j.rand(DataType.FLOAT, BATCH, 1);
         MultiLayerNetwork mixed = MixedPrecision.enable(fp32.clone(), MixedPrecisionConfig.builder().initialScale(1024).build());
 
         fp32.setInput(features);
@@ -66,15 +69,20 @@ final class UpdateBenchmark {
         Gradient fp32Gradient = fp32.gradient();
         INDArray fp32Params = fp32.params();
         INDArray fp32Update = fp32.getFlattenedGradients().reshape(fp32Params.shape());
-        mixed.setInput(features.castTo(DataType.HALF));
-        mixed.setLabels(labels.castTo(DataType.HALF));
+        mixed.setInput(features);
+        mixed.setLabels(labels);
         mixed.computeGradientAndScore();
-        Gradient halfGradient = mixed.gradient();
+        Gradient mixedGradient = mixed.gradient();
+        INDArray mixedParams = mixed.params();
+        INDArray mixedUpdate = mixed.getFlattenedGradients().reshape(mixedParams.shape());
         int[] iteration = {0};
         double[] millis = Timing.medianMillis(warmups, repetitions, () -> {
             fp32.getUpdater().update(fp32, fp32Gradient, iteration[0], 0, BATCH, LayerWorkspaceMgr.noWorkspaces());
             fp32Params.subi(fp32Update);
-        }, () -> mixed.getUpdater().update(mixed, halfGradient, iteration[0]++, 0, BATCH, LayerWorkspaceMgr.noWorkspaces()));
+        }, () -> {
+            mixed.getUpdater().update(mixed, mixedGradient, iteration[0]++, 0, BATCH, LayerWorkspaceMgr.noWorkspaces());
+            mixedParams.subi(mixedUpdate);
+        });
         return new Row(fp32.numParams(), updaterName, millis[0], millis[1]);
     }
 }

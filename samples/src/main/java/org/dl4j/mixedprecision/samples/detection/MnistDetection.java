@@ -129,7 +129,7 @@ public final class MnistDetection {
                     List<Result> results = runExample(Options.from(line));
                     System.out.println();
                     System.out.println(table(results));
-                    System.out.println("Memory: parameters + gradients + FP32 master + updater state + workspaces,"
+                    System.out.println("Memory: parameters + gradients + HALF copies of both + updater state + workspaces,"
                             + " counted array by array.");
                     System.out.println("On CPUs without FP16 arithmetic ND4J's HALF kernels are much slower than FLOAT:"
                             + " mixed precision saves memory there, and pays off in speed on GPUs.");
