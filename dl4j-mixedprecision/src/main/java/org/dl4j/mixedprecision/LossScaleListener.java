@@ -32,14 +32,15 @@ public class LossScaleListener extends BaseTrainingListener {
         }
         LossScaleStatus status = MixedPrecision.status(model);
         int minibatch = diagnostics.minibatch(iteration, epoch);
-        if (status.calibration() != null && (lastStatus == null || lastStatus.calibration() == null)) {
+        boolean calibrated = status.calibration() != null && (lastStatus == null || lastStatus.calibration() == null);
+        if (calibrated) {
             log.info("Iteration {}: loss scale calibrated on the first minibatch: {}", iteration, status.calibration());
         }
         if (status.lastStepSkipped()) {
             diagnostics.diagnose(model, status.overflowParameters(), status.lastStepScale(), minibatch, iteration, epoch);
             log.info("Iteration {}: step skipped, Inf/NaN gradient in {}; loss scale {} -> {}", iteration,
                     status.overflowParameters(), status.lastStepScale(), status.scale());
-        } else if (status.scale() != status.lastStepScale()) {
+        } else if (status.scale() != status.lastStepScale() && !calibrated) {
             log.info("Iteration {}: loss scale {} -> {} after a run of clean steps", iteration,
                     status.lastStepScale(), status.scale());
         }

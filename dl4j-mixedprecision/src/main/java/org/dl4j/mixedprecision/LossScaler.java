@@ -175,8 +175,7 @@ public final class LossScaler {
     /** @return the state of this scaler after its last step, as {@link MixedPrecision#status} reports it */
     LossScaleStatus status() {
         ScaleCalibration calibration = calibrationGradient == null ? null
-                : new ScaleCalibration(calibrationGradient, MixedPrecisionConfig.CALIBRATION_HEADROOM, calibratedScale,
-                        calibratedScale, 0);
+                : new ScaleCalibration(calibrationGradient, MixedPrecisionConfig.CALIBRATION_HEADROOM, calibratedScale);
         return new LossScaleStatus(scale, lastStepScale, cleanSteps, skippedSteps, consecutiveSkippedSteps,
                 overflowCount, overflowParameters, calibration);
     }

@@ -72,8 +72,7 @@ record SavedState(int formatVersion, long parameterCount, int iterationCount, in
         if (json == null || json.isNull()) {
             return null;
         }
-        return new ScaleCalibration(number(json, "largestGradient"), number(json, "headroom"), number(json, "estimate"),
-                number(json, "scale"), wholeInt(json, "backwardPasses"));
+        return new ScaleCalibration(number(json, "largestGradient"), number(json, "headroom"), number(json, "scale"));
     }
 
     private static MixedPrecisionConfig config(JsonNode json) {

@@ -1,31 +1,25 @@
 package org.dl4j.mixedprecision;
 
 /**
- * How the loss scale of the first step was chosen from the first minibatch.
+ * How the loss scale was chosen from the first minibatch.
  *
- * <p>Before the first step, the HALF network's gradient is computed at scale 1 and its largest
- * magnitude measured over the parameters whose gradient the loss scale multiplies (not the direct
- * updates of BatchNormalization's running statistics). The estimate is the largest power of two that
- * keeps that gradient, times {@link MixedPrecisionConfig#CALIBRATION_HEADROOM}, within FP16's maximum of
- * 65504, bounded by the configuration's minimum and maximum scale (a network whose gradients are all zero
- * gets the maximum). The gradient is then computed again at the estimate for the real step. Values
- * inside the backward pass (the gradients of activations) can be larger than any parameter's gradient:
- * if the gradient at the estimate holds an Inf or NaN, the scale is halved and the gradient computed
- * again until it is finite. Calibration thus costs one extra backward pass, once, plus one per halving,
- * and changes no parameter, updater state or counter. If the gradient at scale 1 already holds Inf or
- * NaN, the first step runs at scale 1 and backs off as usual.
+ * <p>The first step of a calibrating configuration is an ordinary training step at scale 1 that also
+ * measures the largest gradient magnitude over the parameters whose gradient the loss scale multiplies (not
+ * the direct updates of BatchNormalization's running statistics). The scale of the following steps is the
+ * largest power of two that keeps that gradient, times {@link MixedPrecisionConfig#CALIBRATION_HEADROOM},
+ * within FP16's maximum of 65504, bounded by the configuration's minimum and maximum scale (a network whose
+ * gradients are all zero gets the maximum). It costs no extra pass; the price is that the first step's HALF
+ * gradients are unscaled, so values below FP16's subnormal range are lost in that step. If the first step
+ * overflows even at scale 1, it is skipped and the next clean step calibrates.
  *
  * <p>Anchors (PyTorch, Keras, DeepSpeed, Apex) start at a fixed 2<sup>15</sup> or 2<sup>16</sup> and skip
  * one step per halving: a YOLO head whose largest gradient is about 300 at scale 1 skips about fourteen.
  *
- * @param largestGradient the largest |gradient| at scale 1 (Infinity if it held Inf or NaN)
+ * @param largestGradient the largest |gradient| at scale 1
  * @param headroom        the factor kept between the largest scaled gradient and FP16's maximum
- * @param estimate        the scale estimated from {@code largestGradient}
- * @param scale           the scale of the first step: the estimate, halved until the gradient was finite
- * @param backwardPasses  the extra backward passes calibration took
+ * @param scale           the scale chosen from {@code largestGradient}
  */
-public record ScaleCalibration(double largestGradient, double headroom, double estimate, double scale,
-                               int backwardPasses) {
+public record ScaleCalibration(double largestGradient, double headroom, double scale) {
 
     /** FP16's largest finite value. */
     static final double FP16_MAX = 65504.0;
@@ -46,9 +40,7 @@ public record ScaleCalibration(double largestGradient, double headroom, double e
     @Override
     public String toString() {
         return "scale " + scale + " from the first minibatch: largest |gradient| " + largestGradient
-                + " at scale 1, estimate " + estimate + " (the largest power of two with gradient x scale x " + headroom
-                + " <= " + FP16_MAX + ", within the configured bounds)"
-                + (scale < estimate ? ", halved until the backward pass stayed finite" : "") + "; " + backwardPasses
-                + " extra backward pass" + (backwardPasses == 1 ? "" : "es");
+                + " at scale 1 (the largest power of two with gradient x scale x " + headroom + " <= " + FP16_MAX
+                + ", within the configured bounds)";
     }
 }

@@ -120,6 +120,10 @@ class NetworkPrecisionTest {
         INDArray params = other.params().dup();
         net.setParams(params);
         assertArrayEquals(TestNets.values(other.output(data.getFeatures())), TestNets.values(net.output(data.getFeatures())));
+        MultiLayerNetwork initialized = new MultiLayerNetwork(net.getLayerWiseConfigurations().clone());
+        initialized.init(params, true);
+        assertArrayEquals(TestNets.values(other.output(data.getFeatures())),
+                TestNets.values(initialized.output(data.getFeatures())), "init(params, clone)");
         net.setParam("0_W", other.getParam("0_W").mul(2));
         assertArrayEquals(TestNets.values(other.getParam("0_W").mul(2)), TestNets.values(net.getParam("0_W")));
         assertNotEquals(other.output(data.getFeatures()), net.output(data.getFeatures()));
