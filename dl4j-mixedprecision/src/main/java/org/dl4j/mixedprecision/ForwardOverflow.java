@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.conditions.Conditions;
 
 /**
- * One forward pass of a HALF network on its current input, scanned for what makes its steps overflow:
+ * One forward pass of a mixed-precision network on its current input, scanned for what makes its steps overflow:
  * the first layer (or vertex) whose activations are Inf or NaN (beyond FP16's range, whatever the loss
  * scale), and the BatchNormalization layers that normalize 2 values per channel or fewer (their HALF
  * gradients are NaN in ND4J). Run only after a step was skipped, never on a healthy step.

@@ -173,8 +173,8 @@ public final class MixedPrecision {
 
     /**
      * Like {@link #enable(MultiLayerNetwork, MixedPrecisionConfig)}, but first checks on one minibatch of
-     * the user's data that mixed precision works for this network on this backend: the HALF network's
-     * outputs must match the FP32 network's, one HALF backward pass must give a finite gradient pointing
+     * the user's data that mixed precision works for this network on this backend: the mixed-precision
+     * network's outputs must match the FP32 network's, one HALF backward pass must give a finite gradient pointing
      * the same way as FP32's, and every op must run in HALF. If a check fails, it logs one WARN naming
      * the check and returns {@code network} itself, to train in FP32. On a backend where HALF is slower
      * (ND4J's CPU backend), it warns once with the measured slowdown and the memory mixed precision saves.

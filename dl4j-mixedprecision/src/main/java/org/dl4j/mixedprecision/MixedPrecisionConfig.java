@@ -24,8 +24,10 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *         .build();
  * }</pre>
  *
- * <p>{@link #selfCheck()} (on by default) lets {@link MixedPrecision#enableChecked} compare the HALF
- * network with the FP32 one on a minibatch before training; {@code selfCheck(false)} forces mixed precision.
+ * <p>{@link #selfCheck()} (on by default) lets {@link MixedPrecision#enableChecked} compare the
+ * mixed-precision network with the FP32 one on a minibatch before training; {@code selfCheck(false)} forces
+ * mixed precision. {@link #precisionPolicy()} says which layers compute in HALF and which in FP32
+ * ({@link PrecisionPolicy#mixedFloat16()} by default).
  *
  * Build one with {@link #builder()}; {@link #defaults()} gives the defaults.
  */
@@ -301,8 +303,9 @@ public final class MixedPrecisionConfig {
         }
 
         /**
-         * @param check true (the default) to have {@link MixedPrecision#enableChecked} compare the HALF network
-         *              with the FP32 one on a minibatch and fall back to FP32 if they disagree; false to
+         * @param check true (the default) to have {@link MixedPrecision#enableChecked} compare the
+         *              mixed-precision network with the FP32 one on a minibatch and fall back to FP32 if they
+         *              disagree; false to
          *              force mixed precision (then {@code enableChecked} is {@code enable})
          */
         public Builder selfCheck(boolean check) {

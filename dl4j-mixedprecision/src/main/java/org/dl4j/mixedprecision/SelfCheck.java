@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * The check {@link MixedPrecision#enableChecked} runs before training, on the user's network and one
  * minibatch of their data, in the spirit of Ultralytics YOLO's AMP check:
  * <ol>
- *   <li><b>forward</b>: the HALF network's output (inference mode) must be within a relative error of
+ *   <li><b>forward</b>: the mixed-precision network's output (inference mode) must be within a relative error of
  *       {@value #MAX_OUTPUT_ERROR} (Frobenius norm of the difference over that of the FP32 output, all
  *       outputs together) of the FP32 network's; an exception thrown by ND4J in the HALF forward pass (an
  *       op without a HALF kernel on the backend) fails the check, naming the layer;</li>
@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  */
 final class SelfCheck {
 
-    /** The largest relative error of the HALF network's outputs that passes. */
+    /** The largest relative error of the mixed-precision network's outputs that passes. */
     static final double MAX_OUTPUT_ERROR = 0.05;
     /** The smallest cosine similarity between the HALF and the FP32 gradient that passes. */
     static final double MIN_GRADIENT_COSINE = 0.98;

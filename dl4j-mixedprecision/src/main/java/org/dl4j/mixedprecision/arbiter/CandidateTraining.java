@@ -1,17 +1,10 @@
 package org.dl4j.mixedprecision.arbiter;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
-import java.util.function.Function;
-import java.util.stream.Stream;
 import org.apache.commons.lang3.exception.ExceptionUtils;
 import org.deeplearning4j.arbiter.DL4JConfiguration;
 import org.deeplearning4j.arbiter.GraphConfiguration;
@@ -27,7 +20,6 @@ import org.deeplearning4j.arbiter.optimize.runner.IOptimizationRunner;
 import org.deeplearning4j.arbiter.optimize.runner.listener.StatusListener;
 import org.deeplearning4j.arbiter.scoring.util.ScoreUtil;
 import org.deeplearning4j.earlystopping.EarlyStoppingConfiguration;
-import org.deeplearning4j.earlystopping.EarlyStoppingModelSaver;
 import org.deeplearning4j.earlystopping.EarlyStoppingResult;
 import org.deeplearning4j.earlystopping.trainer.EarlyStoppingGraphTrainer;
 import org.deeplearning4j.earlystopping.trainer.EarlyStoppingTrainer;
@@ -37,7 +29,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.dl4j.mixedprecision.LossScaleStatus;
 import org.dl4j.mixedprecision.MixedPrecision;
-import org.dl4j.mixedprecision.MixedPrecisionModelSaver;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,7 +48,6 @@ final class CandidateTraining implements Callable<OptimizationResult> {
     private final IOptimizationRunner runner;
     private final Consumer<CandidateReport> reports;
     private final IterationStatistics statistics = new IterationStatistics();
-    private final List<Path> temporaryFolders = new ArrayList<>();
     private Model network;
 
     CandidateTraining(Candidate<?> candidate, CandidateData data, ScoreFunction scoreFunction,
@@ -101,7 +91,6 @@ final class CandidateTraining implements Callable<OptimizationResult> {
         } catch (Throwable e) {
             return failed(info, settings, e.getClass().getSimpleName() + ": " + e.getMessage(), e);
         } finally {
-            temporaryFolders.forEach(CandidateTraining::delete);
             Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
         }
     }
@@ -121,7 +110,6 @@ final class CandidateTraining implements Callable<OptimizationResult> {
             network = net;
             EarlyStoppingConfiguration<MultiLayerNetwork> earlyStopping = configuration.getEarlyStoppingConfiguration();
             if (earlyStopping != null) {
-                keepBestModelsWithTheirState(earlyStopping, settings, MixedPrecisionModelSaver::forNetworks);
                 return best(new EarlyStoppingTrainer(earlyStopping, net, ScoreUtil.getIterator(data.trainData())).fit());
             }
             for (int epoch = 0; epoch < configuration.getNumEpochs(); epoch++) {
@@ -143,7 +131,6 @@ final class CandidateTraining implements Callable<OptimizationResult> {
         network = graph;
         EarlyStoppingConfiguration<ComputationGraph> earlyStopping = configuration.getEarlyStoppingConfiguration();
         if (earlyStopping != null) {
-            keepBestModelsWithTheirState(earlyStopping, settings, MixedPrecisionModelSaver::forGraphs);
             return best(new EarlyStoppingGraphTrainer(earlyStopping, graph,
                     ScoreUtil.getMultiIterator(data.trainData()), null).fit());
         }
@@ -151,25 +138,6 @@ final class CandidateTraining implements Callable<OptimizationResult> {
             graph.fit(ScoreUtil.getMultiIterator(data.trainData()));
         }
         return graph;
-    }
-
-    /**
-     * Early stopping's usual savers keep a mixed-precision network as a plain HALF network: a mixed
-     * candidate keeps its best model with {@link MixedPrecisionModelSaver} in a temporary folder instead.
-     */
-    private <T extends Model> void keepBestModelsWithTheirState(EarlyStoppingConfiguration<T> earlyStopping,
-                                                                 PrecisionSettings settings,
-                                                                 Function<File, EarlyStoppingModelSaver<T>> saver) {
-        if (!settings.isMixed() || earlyStopping.getModelSaver() instanceof MixedPrecisionModelSaver) {
-            return;
-        }
-        try {
-            Path folder = Files.createTempDirectory("mixed-precision-candidate-" + candidate.getIndex() + "-");
-            temporaryFolders.add(folder);
-            earlyStopping.setModelSaver(saver.apply(folder.toFile()));
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot create a folder for the candidate's best model", e);
-        }
     }
 
     private static <T extends Model> T best(EarlyStoppingResult<T> result) {
@@ -207,15 +175,5 @@ final class CandidateTraining implements Callable<OptimizationResult> {
         return new CandidateReport(candidate.getIndex(), settings, score, statistics.iterations(),
                 statistics.medianMillis(), status == null ? 0 : status.skippedSteps(),
                 status == null ? 1.0 : status.scale(), failure);
-    }
-
-    private static void delete(Path folder) {
-        try (Stream<Path> files = Files.walk(folder)) {
-            for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException e) {
-            LOG.warn("Could not delete the temporary folder {}: {}", folder, e.getMessage());
-        }
     }
 }
