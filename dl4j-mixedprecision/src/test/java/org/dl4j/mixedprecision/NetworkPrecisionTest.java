@@ -326,10 +326,6 @@ class NetworkPrecisionTest {
             net.setLabels(batch.getLabels());
             net.computeGradientAndScore();
         }
-        fp32.gradient().gradientForVariable().forEach((key, expected) -> {
-            INDArray actual = mixed.gradient().getGradientFor(key);
-            double error = expected.sub(actual).norm2Number().doubleValue() / expected.norm2Number().doubleValue();
-            assertTrue(error < 0.05, key + ": the mixed-precision gradient differs from FP32's by " + error);
-        });
+        TestNets.assertGradientsWithin(0.05, fp32, mixed);
     }
 }

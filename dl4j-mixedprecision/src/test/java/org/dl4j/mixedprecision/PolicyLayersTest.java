@@ -142,12 +142,7 @@ class PolicyLayersTest {
             graph.setLabels(data.getLabels());
             graph.computeGradientAndScore();
         }
-        fp32.gradient().gradientForVariable().forEach((key, expected) -> {
-            INDArray actual = mixed.gradient().getGradientFor(key);
-            double error = expected.sub(actual).norm2Number().doubleValue() / expected.norm2Number().doubleValue();
-            assertTrue(error < 0.05, key + ": the mixed-precision gradient (at scale 1024) differs from FP32's by "
-                    + error);
-        });
+        TestNets.assertGradientsWithin(0.05, fp32, mixed);
         double initial = fp32.score(data);
         for (int i = 0; i < 15; i++) {
             fp32.fit(data);

@@ -78,6 +78,19 @@ final class TestNets {
         return MixedPrecision.lossScalerOf(net);
     }
 
+    /**
+     * Asserts that every parameter's gradient of {@code mixed} (after {@code computeGradientAndScore}) is within
+     * a relative L2 error of {@code tolerance} of {@code fp32}'s.
+     */
+    static void assertGradientsWithin(double tolerance, Model fp32, Model mixed) {
+        fp32.gradient().gradientForVariable().forEach((key, expected) -> {
+            INDArray actual = mixed.gradient().getGradientFor(key);
+            double error = expected.sub(actual).norm2Number().doubleValue() / expected.norm2Number().doubleValue();
+            org.junit.jupiter.api.Assertions.assertTrue(error < tolerance,
+                    key + ": the mixed-precision gradient differs from FP32's by " + error);
+        });
+    }
+
     /** @return a copy of the array's values as FP32, for bit-exact comparisons */
     static float[] values(INDArray array) {
         return array.castTo(DataType.FLOAT).dup().data().asFloat();
