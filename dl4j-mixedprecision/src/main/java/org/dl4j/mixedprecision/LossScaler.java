@@ -2,6 +2,7 @@ package org.dl4j.mixedprecision;
 
 import java.util.List;
 import java.util.Objects;
+import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -46,10 +47,78 @@ public final class LossScaler {
     @JsonProperty
     private double calibratedScale;
 
-    /** For JSON: the scaler is part of a mixed-precision network's configuration. */
-    @SuppressWarnings("unused")
-    private LossScaler() {
-        this(MixedPrecisionConfig.defaults());
+    /**
+     * For JSON (the scaler is part of a mixed-precision network's configuration): a state that training
+     * cannot reach (a negative or infinite scale, negative counts, ...) is refused, naming the field.
+     */
+    @JsonCreator
+    private static LossScaler fromJson(@JsonProperty("config") MixedPrecisionConfig config,
+                                       @JsonProperty("scale") double scale,
+                                       @JsonProperty("lastStepScale") double lastStepScale,
+                                       @JsonProperty("cleanSteps") int cleanSteps,
+                                       @JsonProperty("consecutiveSkippedSteps") int consecutiveSkippedSteps,
+                                       @JsonProperty("skippedSteps") long skippedSteps,
+                                       @JsonProperty("overflowCount") long overflowCount,
+                                       @JsonProperty("calibrating") boolean calibrating,
+                                       @JsonProperty("overflowParameters") List<String> overflowParameters,
+                                       @JsonProperty("calibrationGradient") Double calibrationGradient,
+                                       @JsonProperty("calibratedScale") double calibratedScale) {
+        if (config == null) {
+            throw new IllegalArgumentException("Invalid loss scaler state: its configuration is missing");
+        }
+        LossScaler scaler = new LossScaler(config);
+        scaler.scale = scale;
+        scaler.lastStepScale = lastStepScale;
+        scaler.cleanSteps = cleanSteps;
+        scaler.consecutiveSkippedSteps = consecutiveSkippedSteps;
+        scaler.skippedSteps = skippedSteps;
+        scaler.overflowCount = overflowCount;
+        scaler.calibrating = calibrating;
+        scaler.overflowParameters = overflowParameters == null ? List.of() : List.copyOf(overflowParameters);
+        scaler.calibrationGradient = calibrationGradient;
+        scaler.calibratedScale = calibratedScale;
+        scaler.check();
+        return scaler;
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the first field whose value training cannot produce under
+     *                                  this scaler's configuration
+     */
+    private void check() {
+        boolean dynamic = config.scaling() == MixedPrecisionConfig.Scaling.DYNAMIC;
+        String range = dynamic ? "[minScale, maxScale] = [" + config.minScale() + ", " + config.maxScale() + "]"
+                : "the configured scale " + config.initialScale();
+        boolean calibrationStep = config.calibratesInitialScale() && (calibrating || lastStepScale == 1.0);
+        require(dynamic ? calibrating && scale == 1.0 || inRange(scale) : scale == config.initialScale(), "scale", scale,
+                range);
+        require(dynamic ? calibrationStep && lastStepScale == 1.0 || inRange(lastStepScale)
+                : lastStepScale == config.initialScale(), "lastStepScale", lastStepScale, range);
+        require(!calibrating || config.calibratesInitialScale(), "calibrating", calibrating,
+                "false for a configuration without calibration");
+        require(cleanSteps >= 0 && (!dynamic || cleanSteps < config.growthInterval()), "cleanSteps", cleanSteps,
+                dynamic ? "0 to growthInterval - 1 = " + (config.growthInterval() - 1) : ">= 0");
+        require(skippedSteps >= 0, "skippedSteps", skippedSteps, ">= 0");
+        require(consecutiveSkippedSteps >= 0 && consecutiveSkippedSteps <= skippedSteps, "consecutiveSkippedSteps",
+                consecutiveSkippedSteps, "0 to skippedSteps = " + skippedSteps);
+        require(overflowCount >= skippedSteps, "overflowCount", overflowCount,
+                ">= skippedSteps = " + skippedSteps + " (every skipped step found at least one Inf/NaN)");
+        require(calibrationGradient == null || Double.isFinite(calibrationGradient) && calibrationGradient >= 0,
+                "calibrationGradient", calibrationGradient, "a finite number >= 0");
+        require(calibrationGradient == null || calibratedScale >= MixedPrecisionConfig.SMALLEST_SCALE
+                && calibratedScale <= MixedPrecisionConfig.LARGEST_SCALE, "calibratedScale", calibratedScale,
+                "[2^-40, 2^40]");
+    }
+
+    private boolean inRange(double value) {
+        return value >= config.minScale() && value <= config.maxScale();
+    }
+
+    private static void require(boolean valid, String field, Object value, String expected) {
+        if (!valid) {
+            throw new IllegalArgumentException("Invalid loss scaler state: " + field + " is " + value + ", expected "
+                    + expected + "; training cannot reach this state, the saved network was edited or damaged");
+        }
     }
 
     /**
@@ -184,8 +253,16 @@ public final class LossScaler {
      * Puts the scaler back into a saved state, so that training resumes exactly where it stopped.
      *
      * @param status the state saved with the network
+     * @throws IllegalArgumentException if training cannot reach that state; the scaler is left as it was
      */
     void restore(LossScaleStatus status) {
+        LossScaler restored = copy();
+        restored.set(status);
+        restored.check();
+        set(status);
+    }
+
+    private void set(LossScaleStatus status) {
         scale = status.scale();
         lastStepScale = status.lastStepScale();
         overflowParameters = status.overflowParameters();

@@ -58,6 +58,8 @@ public final class MixedPrecision {
     public static final String ENABLED_PROPERTY = "dl4j.mixedprecision.enabled";
 
     private static final Logger log = LoggerFactory.getLogger(MixedPrecision.class);
+    private static final String NOT_CHECKED = "without a self-check (MixedPrecision.enable)";
+    private static final String SELF_CHECK_OFF = "without a self-check (selfCheck(false))";
 
     private MixedPrecision() {
     }
@@ -87,7 +89,8 @@ public final class MixedPrecision {
      *                                  be scaled
      */
     public static MultiLayerNetwork enable(MultiLayerNetwork network, MixedPrecisionConfig config) {
-        return shouldEnable(network, config) ? (MultiLayerNetwork) mixedCopy(network, config) : network;
+        return shouldEnable(network, config) ? (MultiLayerNetwork) logged(mixedCopy(network, config), config, NOT_CHECKED)
+                : network;
     }
 
     /**
@@ -109,7 +112,8 @@ public final class MixedPrecision {
      * @throws IllegalArgumentException as for a {@code MultiLayerNetwork}
      */
     public static ComputationGraph enable(ComputationGraph graph, MixedPrecisionConfig config) {
-        return shouldEnable(graph, config) ? (ComputationGraph) mixedCopy(graph, config) : graph;
+        return shouldEnable(graph, config) ? (ComputationGraph) logged(mixedCopy(graph, config), config, NOT_CHECKED)
+                : graph;
     }
 
     /**
@@ -199,11 +203,9 @@ public final class MixedPrecision {
             return network;
         }
         if (!config.selfCheck()) {
-            return enable(network, config);
+            return (MultiLayerNetwork) logged(mixedCopy(network, config), config, SELF_CHECK_OFF);
         }
-        SelfCheck.Batch checked = SelfCheck.Batch.of(batch);
-        MultiLayerNetwork mixed = enable(network, config);
-        return SelfCheck.run(network, mixed, checked).passed() ? mixed : network;
+        return (MultiLayerNetwork) checkedCopy(network, SelfCheck.Batch.of(batch), config);
     }
 
     /**
@@ -225,18 +227,21 @@ public final class MixedPrecision {
             return graph;
         }
         if (!config.selfCheck()) {
-            return enable(graph, config);
+            return (ComputationGraph) logged(mixedCopy(graph, config), config, SELF_CHECK_OFF);
         }
-        SelfCheck.Batch checked = SelfCheck.Batch.of(batch);
-        ComputationGraph mixed = enable(graph, config);
-        return SelfCheck.run(graph, mixed, checked).passed() ? mixed : graph;
+        return (ComputationGraph) checkedCopy(graph, SelfCheck.Batch.of(batch), config);
     }
 
     /**
-     * @return the loss scaling state of a mixed-precision network after its last step
-     * @throws IllegalArgumentException if the model is not a mixed-precision network
+     * @return the loss scaling state of a mixed-precision network after its last step; for a plain network
+     *         while {@value #ENABLED_PROPERTY} is false (the network {@code enable} then returns), the state
+     *         of training without scaling: scale 1, nothing skipped
+     * @throws IllegalArgumentException if the model is not a mixed-precision network (and mixed precision is on)
      */
     public static LossScaleStatus status(Model model) {
+        if (Network.isNetwork(model) && !isMixedPrecision(model) && !isEnabledBySystemProperty()) {
+            return new LossScaleStatus(1.0, 1.0, 0, 0, 0, 0, List.of(), null);
+        }
         return lossScalerOf(model).status();
     }
 
@@ -285,6 +290,21 @@ public final class MixedPrecision {
         return true;
     }
 
+    /** @return the mixed-precision copy if the self-check passes on it, else {@code model} (the check logs why) */
+    private static Model checkedCopy(Model model, SelfCheck.Batch batch, MixedPrecisionConfig config) {
+        Model mixed = mixedCopy(model, config);
+        SelfCheck.Result result = SelfCheck.run(model, mixed, batch);
+        return result.passed() ? logged(mixed, config, String.format("after its self-check passed (output error %.2g,"
+                + " gradient cosine %.4f)", result.outputError(), result.gradientCosine())) : model;
+    }
+
+    /** Logs the one line that says mixed precision is on, and how it got there. */
+    private static Model logged(Model mixed, MixedPrecisionConfig config, String how) {
+        log.info("Mixed precision enabled for a {} {}: {}, {}", mixed.getClass().getSimpleName(), how,
+                config.describeScaling(), config.precisionPolicy());
+        return mixed;
+    }
+
     private static Model mixedCopy(Model model, MixedPrecisionConfig config) {
         Network network = Network.of(model);
         checkSupported(network);
@@ -296,12 +316,11 @@ public final class MixedPrecision {
         }
         listeners.add(new LossScaleListener());
         mixed.setListeners(listeners);
-        log.info("Mixed precision enabled for a {}: FP32 parameters, gradients and updater state, layers computing"
-                + " as the precision policy says; {}", model.getClass().getSimpleName(), config);
         return mixed.model();
     }
 
-    private static Model plainCopy(Model model) {
+    /** @return a plain FP32 copy of a mixed-precision network, or {@code model} itself if it is not one */
+    static Model plainCopy(Model model) {
         if (!isMixedPrecision(model)) {
             return model;
         }

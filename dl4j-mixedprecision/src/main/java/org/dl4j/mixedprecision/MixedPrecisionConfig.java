@@ -1,6 +1,11 @@
 package org.dl4j.mixedprecision;
 
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -15,7 +20,9 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * [{@link #minScale()}, {@link #maxScale()}] (2<sup>-24</sup> and 2<sup>24</sup> by default), and
  * training stops with an {@link IllegalStateException} once more than
  * {@link #maxConsecutiveSkippedSteps()} (default 50) steps in a row have been skipped: at that point
- * the data or the model is broken, and training nothing in silence helps nobody.
+ * the data or the model is broken, and training nothing in silence helps nobody. Every scale lies within
+ * [{@link #SMALLEST_SCALE}, {@link #LARGEST_SCALE}], and settings that contradict each other (a static
+ * scale with a growth interval, say) are refused, naming both.
  *
  * <pre>{@code
  * MixedPrecisionConfig config = MixedPrecisionConfig.builder()
@@ -51,6 +58,17 @@ public final class MixedPrecisionConfig {
      */
     public static final double CALIBRATION_HEADROOM = 8.0;
 
+    /**
+     * The smallest loss scale allowed, 2<sup>-40</sup>: unscaling multiplies by the reciprocal, which must
+     * keep every FP16 gradient (up to 65504) finite in FP32, and a smaller scale flushes every gradient
+     * FP16 can hold to zero.
+     */
+    public static final double SMALLEST_SCALE = 0x1p-40;
+    /** The largest loss scale allowed, 2<sup>40</sup>: a larger one overflows every gradient FP16 can hold. */
+    public static final double LARGEST_SCALE = 0x1p40;
+    /** The largest growth factor allowed, 2<sup>16</sup>: a larger one jumps past FP16's range in one step. */
+    public static final double LARGEST_GROWTH_FACTOR = 0x1p16;
+
     @JsonProperty
     private final Scaling scaling;
     @JsonProperty
@@ -74,9 +92,68 @@ public final class MixedPrecisionConfig {
     @JsonProperty
     private final PrecisionPolicy precisionPolicy;
 
-    /** For JSON: a mixed-precision network's configuration holds the settings of its loss scale. */
-    private MixedPrecisionConfig() {
-        this(new Builder());
+    /**
+     * For JSON (a mixed-precision network's configuration holds the settings of its loss scale): builds the
+     * configuration through the {@link Builder}, so a file or an edited JSON holding a value the builder
+     * refuses is refused with the builder's message. Settings that do not apply to the stored scaling mode
+     * are ignored, as the builder left them at their defaults. Fields a file of an older version lacks
+     * (null) keep their defaults.
+     */
+    @JsonCreator
+    static MixedPrecisionConfig fromJson(@JsonProperty("scaling") Scaling scaling,
+                                         @JsonProperty("initialScale") Double initialScale,
+                                         @JsonProperty("calibrateInitialScale") Boolean calibrateInitialScale,
+                                         @JsonProperty("growthFactor") Double growthFactor,
+                                         @JsonProperty("backoffFactor") Double backoffFactor,
+                                         @JsonProperty("growthInterval") Integer growthInterval,
+                                         @JsonProperty("minScale") Double minScale,
+                                         @JsonProperty("maxScale") Double maxScale,
+                                         @JsonProperty("maxConsecutiveSkippedSteps") Integer maxConsecutiveSkippedSteps,
+                                         @JsonProperty("selfCheck") Boolean selfCheck,
+                                         @JsonProperty("precisionPolicy") PrecisionPolicy precisionPolicy) {
+        Builder builder = builder();
+        if (scaling == Scaling.STATIC) {
+            builder.staticScale(required("initialScale", initialScale));
+        } else if (scaling == Scaling.NONE) {
+            builder.noScaling();
+        } else if (scaling == Scaling.DYNAMIC) {
+            builder.initialScale(required("initialScale", initialScale))
+                    .calibrateInitialScale(required("calibrateInitialScale", calibrateInitialScale));
+            if (growthFactor != null) {
+                builder.growthFactor(growthFactor);
+            }
+            if (backoffFactor != null) {
+                builder.backoffFactor(backoffFactor);
+            }
+            if (growthInterval != null) {
+                builder.growthInterval(growthInterval);
+            }
+            if (minScale != null) {
+                builder.minScale(minScale);
+            }
+            if (maxScale != null) {
+                builder.maxScale(maxScale);
+            }
+        } else {
+            throw new IllegalArgumentException("scaling is missing: expected DYNAMIC, STATIC or NONE");
+        }
+        if (maxConsecutiveSkippedSteps != null) {
+            builder.maxConsecutiveSkippedSteps(maxConsecutiveSkippedSteps);
+        }
+        if (selfCheck != null) {
+            builder.selfCheck(selfCheck);
+        }
+        if (precisionPolicy != null) {
+            builder.precisionPolicy(precisionPolicy);
+        }
+        return builder.build(true);
+    }
+
+    private static <T> T required(String name, T value) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + " is missing from the loss scaling settings");
+        }
+        return value;
     }
 
     private MixedPrecisionConfig(Builder b) {
@@ -190,6 +267,15 @@ public final class MixedPrecisionConfig {
                 minScale, maxScale, maxConsecutiveSkippedSteps, selfCheck, precisionPolicy);
     }
 
+    /** @return the loss scaling mode in words, for the log line of {@link MixedPrecision#enable} */
+    String describeScaling() {
+        return switch (scaling) {
+            case DYNAMIC -> "dynamic loss scaling from " + (calibrateInitialScale ? "a calibrated scale" : initialScale);
+            case STATIC -> "static loss scale " + initialScale;
+            case NONE -> "no loss scaling";
+        };
+    }
+
     @Override
     public String toString() {
         return "MixedPrecisionConfig(scaling=" + scaling + ", initialScale="
@@ -216,18 +302,26 @@ public final class MixedPrecisionConfig {
         private int maxConsecutiveSkippedSteps = 50;
         private boolean selfCheck = true;
         private PrecisionPolicy precisionPolicy = PrecisionPolicy.mixedFloat16();
+        /** The scaling settings set explicitly, as "name(value)", to name contradictions. */
+        private final Set<String> scalingSettings = new LinkedHashSet<>();
 
         private Builder() {
+        }
+
+        private void setting(String name, Object value) {
+            scalingSettings.removeIf(setting -> setting.startsWith(name + "("));
+            scalingSettings.add(name + "(" + value + ")");
         }
 
         /**
          * A fixed scale for the first step, instead of the calibrated one.
          *
-         * @param scale the scale of the first step, {@code > 0} (PyTorch's default is 65536)
+         * @param scale the scale of the first step, in [2^-40, 2^40] (PyTorch's default is 65536)
          */
         public Builder initialScale(double scale) {
-            this.initialScale = positive("initialScale", scale, "a power of two such as 65536");
+            this.initialScale = scale("initialScale", scale, "a power of two such as 65536");
             this.calibrateInitialScale = false;
+            setting("initialScale", scale);
             return this;
         }
 
@@ -238,16 +332,18 @@ public final class MixedPrecisionConfig {
          */
         public Builder calibrateInitialScale(boolean calibrate) {
             this.calibrateInitialScale = calibrate;
+            setting("calibrateInitialScale", calibrate);
             return this;
         }
 
-        /** @param factor the growth factor, {@code > 1} (default 2) */
+        /** @param factor the growth factor, {@code > 1} and at most 65536 (default 2) */
         public Builder growthFactor(double factor) {
-            if (!(factor > 1.0) || Double.isInfinite(factor)) {
-                throw new IllegalArgumentException("growthFactor must be a finite number > 1, got " + factor
+            if (!(factor > 1.0 && factor <= LARGEST_GROWTH_FACTOR)) {
+                throw new IllegalArgumentException("growthFactor must be > 1 and <= 65536, got " + factor
                         + ": use 2 (the default), or staticScale(...) for a scale that never grows");
             }
             this.growthFactor = factor;
+            setting("growthFactor", factor);
             return this;
         }
 
@@ -258,41 +354,47 @@ public final class MixedPrecisionConfig {
                         + ": use 0.5 (the default)");
             }
             this.backoffFactor = factor;
+            setting("backoffFactor", factor);
             return this;
         }
 
         /** @param steps consecutive clean steps before the scale grows, {@code >= 1} (default 2000) */
         public Builder growthInterval(int steps) {
             this.growthInterval = atLeastOne("growthInterval", steps, 2000);
+            setting("growthInterval", steps);
             return this;
         }
 
-        /** @param scale the smallest scale, {@code > 0} (default 2^-24) */
+        /** @param scale the smallest scale, in [2^-40, 2^40] (default 2^-24) */
         public Builder minScale(double scale) {
-            this.minScale = positive("minScale", scale, "a power of two such as 1");
+            this.minScale = scale("minScale", scale, "a power of two such as 1");
+            setting("minScale", scale);
             return this;
         }
 
-        /** @param scale the largest scale, {@code > 0} (default 2^24) */
+        /** @param scale the largest scale, in [2^-40, 2^40] (default 2^24) */
         public Builder maxScale(double scale) {
-            this.maxScale = positive("maxScale", scale, "a power of two such as 16777216");
+            this.maxScale = scale("maxScale", scale, "a power of two such as 16777216");
+            setting("maxScale", scale);
             return this;
         }
 
         /**
          * A fixed scale: it never grows nor backs off; steps with Inf/NaN gradients are still skipped.
          *
-         * @param scale the scale, {@code > 0}
+         * @param scale the scale, in [2^-40, 2^40]
          */
         public Builder staticScale(double scale) {
-            this.initialScale = positive("staticScale", scale, "a power of two such as 128");
+            this.initialScale = scale("staticScale", scale, "a power of two such as 128");
             this.scaling = Scaling.STATIC;
+            setting("staticScale", scale);
             return this;
         }
 
         /** No loss scaling (scale 1); steps with Inf/NaN gradients are still skipped. */
         public Builder noScaling() {
             this.scaling = Scaling.NONE;
+            setting("noScaling", "");
             return this;
         }
 
@@ -327,8 +429,20 @@ public final class MixedPrecisionConfig {
             return this;
         }
 
-        /** @return the configuration */
+        /**
+         * @return the configuration
+         * @throws IllegalArgumentException if settings contradict each other (naming both) or the initial
+         *                                  scale lies outside [minScale, maxScale]
+         */
         public MixedPrecisionConfig build() {
+            return build(false);
+        }
+
+        /** @param stored true for settings read back from JSON, which holds the initial scale of every mode */
+        private MixedPrecisionConfig build(boolean stored) {
+            if (!stored) {
+                checkContradictions(); // JSON holds every field of the configuration, whatever its mode
+            }
             if (minScale > maxScale) {
                 throw new IllegalArgumentException("minScale (" + minScale + ") is larger than maxScale (" + maxScale
                         + "): set minScale <= maxScale");
@@ -340,6 +454,31 @@ public final class MixedPrecisionConfig {
             return new MixedPrecisionConfig(this);
         }
 
+        private void checkContradictions() {
+            List<String> modes = scalingSettings.stream()
+                    .filter(s -> s.startsWith("staticScale(") || s.startsWith("noScaling(") || s.startsWith("initialScale(")
+                            || s.startsWith("calibrateInitialScale(true"))
+                    .toList();
+            if (modes.size() > 1) {
+                throw contradiction(modes.get(0), modes.get(1), "they choose different starts or modes of scaling; keep one");
+            }
+            if (scaling != Scaling.DYNAMIC) {
+                String mode = scaling == Scaling.STATIC ? "staticScale(" + initialScale + ")" : "noScaling()";
+                List<String> dynamicOnly = new ArrayList<>(scalingSettings);
+                dynamicOnly.removeIf(s -> s.startsWith("staticScale(") || s.startsWith("noScaling(")
+                        || s.equals("calibrateInitialScale(false)"));
+                if (!dynamicOnly.isEmpty()) {
+                    throw contradiction(mode, dynamicOnly.get(0), "the second applies to dynamic scaling only; remove"
+                            + " one of them");
+                }
+            }
+        }
+
+        private static IllegalArgumentException contradiction(String first, String second, String why) {
+            return new IllegalArgumentException(first + " and " + second
+                    + " contradict each other: " + why);
+        }
+
         private static int atLeastOne(String name, int steps, int defaultSteps) {
             if (steps < 1) {
                 throw new IllegalArgumentException(name + " must be >= 1, got " + steps + ": use " + defaultSteps
@@ -348,10 +487,11 @@ public final class MixedPrecisionConfig {
             return steps;
         }
 
-        private static double positive(String name, double value, String suggestion) {
-            if (!(value > 0.0) || Double.isInfinite(value)) {
-                throw new IllegalArgumentException(name + " must be a finite number > 0, got " + value + ": use "
-                        + suggestion);
+        private static double scale(String name, double value, String suggestion) {
+            if (!(value >= SMALLEST_SCALE && value <= LARGEST_SCALE)) {
+                throw new IllegalArgumentException(name + " must lie between 2^-40 and 2^40 (" + SMALLEST_SCALE + " to "
+                        + LARGEST_SCALE + "), got " + value + ": use " + suggestion + " (outside that range a loss"
+                        + " scale flushes every FP16 gradient to zero or overflows it)");
             }
             return value;
         }

@@ -5,10 +5,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -19,6 +16,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,12 +69,21 @@ public final class MixedPrecisionSerializer {
 
     /** {@link #writeModel}, with every byte of the file written through {@code streams}. */
     static void write(Model network, File file, UnaryOperator<OutputStream> streams) throws IOException {
-        MixedPrecision.requireMixedPrecision(network);
-        ModelFiles.replace(file.toPath(), temporary -> {
-            try (OutputStream out = streams.apply(new BufferedOutputStream(Files.newOutputStream(temporary)))) {
+        if (MixedPrecision.isEnabledBySystemProperty() || !Network.isNetwork(network)) {
+            MixedPrecision.requireMixedPrecision(network);
+        }
+        ModelFiles.replace(path(file), stream -> {
+            try (OutputStream out = streams.apply(new BufferedOutputStream(stream))) {
                 ModelSerializer.writeModel(network, out, true);
             }
         });
+    }
+
+    private static Path path(File file) {
+        if (file == null) {
+            throw new IllegalArgumentException("file must not be null: pass the file to write the model to");
+        }
+        return file.toPath();
     }
 
     /**
@@ -93,8 +100,8 @@ public final class MixedPrecisionSerializer {
         Network plain = MixedPrecision.isMixedPrecision(network) ? Network.of(network).rebuild(PrecisionWrapping.UNWRAP)
                 : Network.of(network);
         Model exported = dataType == DataType.FLOAT ? plain.model() : plain.convertDataType(DataType.HALF);
-        ModelFiles.replace(file.toPath(), temporary -> {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temporary))) {
+        ModelFiles.replace(path(file), stream -> {
+            try (OutputStream out = new BufferedOutputStream(stream)) {
                 ModelSerializer.writeModel(exported, out, false);
             }
         });
@@ -120,30 +127,83 @@ public final class MixedPrecisionSerializer {
 
     private static <T extends Model> T restore(File file, Function<String, DataType> storedType, Reading<T> reading,
                                                BiFunction<T, MixedPrecisionConfig, T> enable) throws IOException {
-        Map<String, byte[]> entries = ModelFiles.readVerified(file.toPath(), ModelSerializer.CONFIGURATION_JSON,
+        if (file == null) {
+            throw new IllegalArgumentException("file must not be null: pass the model file to restore");
+        }
+        ModelFiles.Entries entries = ModelFiles.readVerified(file.toPath(), ModelSerializer.CONFIGURATION_JSON,
                 SavedState.ENTRY);
         SavedState state = stateIn(file, entries);
         checkFloat(file, parse(file, () -> storedType.apply(json(entries))));
         T network = parse(file, reading);
-        if (MixedPrecision.isMixedPrecision(network)) {
-            return network;
-        }
-        if (state == null) {
+        boolean mixedFile = MixedPrecision.isMixedPrecision(network);
+        checkUpdaterState(file, network, entries, mixedFile || state != null);
+        checkCounts(file, Network.of(network).iterationCount(), Network.of(network).epochCount());
+        T restored;
+        if (mixedFile) {
+            restored = network;
+        } else if (state == null) {
             log.info("{} is a plain DL4J model file without mixed-precision state: enabling mixed precision with"
                     + " the default configuration", file);
-            return enable.apply(network, MixedPrecisionConfig.defaults());
+            restored = enable.apply(network, MixedPrecisionConfig.defaults());
+        } else {
+            restored = fromVersion01(file, network, state, enable);
         }
+        return MixedPrecision.isEnabledBySystemProperty() ? restored : disable(restored);
+    }
+
+    /** @return a network of a file written by version 0.1, in the state saved with it */
+    private static <T extends Model> T fromVersion01(File file, T network, SavedState state,
+                                                     BiFunction<T, MixedPrecisionConfig, T> enable) throws IOException {
         checkParameterCount(file, state, network.numParams());
+        checkCounts(file, state.iterationCount(), state.epochCount());
         T mixed = enable.apply(network, state.config());
-        for (LossScaler scaler : Network.of(mixed).lossScalers()) {
-            scaler.restore(state.status());
+        try {
+            for (LossScaler scaler : Network.of(mixed).lossScalers()) {
+                scaler.restore(state.status());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IOException("Cannot restore " + file + ": " + e.getMessage(), e);
         }
         Network.of(mixed).setCounts(state.iterationCount(), state.epochCount());
         return mixed;
     }
 
+    @SuppressWarnings("unchecked")
+    private static <T extends Model> T disable(T network) {
+        return (T) MixedPrecision.plainCopy(network);
+    }
+
+    /**
+     * Refuses a mixed-precision file without the updater state its network needs (a file DL4J would restore
+     * with a fresh updater: Adam's moments at zero); a plain DL4J file saved without it restores with a
+     * warning.
+     */
+    private static void checkUpdaterState(File file, Model network, ModelFiles.Entries entries, boolean mixedFile)
+            throws IOException {
+        INDArray state = Network.of(network).updater().getStateViewArray();
+        if (state == null || state.length() == 0 || entries.contains(ModelSerializer.UPDATER_BIN)) {
+            return;
+        }
+        if (mixedFile) {
+            throw new IOException("Cannot restore " + file + ": its updater state (" + ModelSerializer.UPDATER_BIN
+                    + ") is missing, which a mixed-precision model file always holds; the file was damaged or"
+                    + " edited. Restore an earlier copy, or load it for inference with"
+                    + " ModelSerializer.restoreMultiLayerNetwork(file, false)");
+        }
+        log.warn("{} holds no updater state ({}): training resumes with a fresh updater ({} values at zero)", file,
+                ModelSerializer.UPDATER_BIN, state.length());
+    }
+
+    private static void checkCounts(File file, int iterationCount, int epochCount) throws IOException {
+        if (iterationCount < 0 || epochCount < 0) {
+            throw new IOException("Cannot restore " + file + ": its " + (iterationCount < 0 ? "iterationCount is "
+                    + iterationCount : "epochCount is " + epochCount) + ", expected >= 0; training cannot reach this"
+                    + " state, the file was edited or damaged");
+        }
+    }
+
     /** @return the state of a file written by version 0.1, or null */
-    private static SavedState stateIn(File file, Map<String, byte[]> entries) throws IOException {
+    private static SavedState stateIn(File file, ModelFiles.Entries entries) throws IOException {
         byte[] json = entries.get(SavedState.ENTRY);
         if (json == null) {
             return null;
@@ -171,7 +231,7 @@ public final class MixedPrecisionSerializer {
         }
     }
 
-    private static String json(Map<String, byte[]> entries) {
+    private static String json(ModelFiles.Entries entries) {
         return new String(entries.get(ModelSerializer.CONFIGURATION_JSON), StandardCharsets.UTF_8);
     }
 
@@ -184,7 +244,11 @@ public final class MixedPrecisionSerializer {
         try {
             return reading.read();
         } catch (Exception e) {
-            throw new IOException("Cannot restore " + file + ": DL4J cannot read the network in it (" + e + ")", e);
+            Throwable cause = e;
+            while (cause.getCause() != null && cause.getCause() != cause) {
+                cause = cause.getCause();
+            }
+            throw new IOException("Cannot restore " + file + ": DL4J cannot read the network in it (" + cause + ")", e);
         }
     }
 }

@@ -77,23 +77,16 @@ record SavedState(int formatVersion, long parameterCount, int iterationCount, in
 
     private static MixedPrecisionConfig config(JsonNode json) {
         String scaling = field(json, "scaling").asText();
-        MixedPrecisionConfig.Builder builder = MixedPrecisionConfig.builder()
-                .growthFactor(number(json, "growthFactor"))
-                .backoffFactor(number(json, "backoffFactor"))
-                .growthInterval(wholeInt(json, "growthInterval"))
-                .minScale(number(json, "minScale"))
-                .maxScale(number(json, "maxScale"))
-                .maxConsecutiveSkippedSteps(wholeInt(json, "maxConsecutiveSkippedSteps"))
-                .selfCheck(json.path("selfCheck").asBoolean(true)); // absent in files written before it existed
-        switch (scaling) {
-            case "DYNAMIC" -> builder.initialScale(number(json, "initialScale"))
-                    .calibrateInitialScale(field(json, "calibrateInitialScale").asBoolean());
-            case "STATIC" -> builder.staticScale(number(json, "initialScale"));
-            case "NONE" -> builder.noScaling();
-            default -> throw new IllegalArgumentException(ENTRY + ": unknown scaling \"" + scaling
+        if (!List.of("DYNAMIC", "STATIC", "NONE").contains(scaling)) {
+            throw new IllegalArgumentException(ENTRY + ": unknown scaling \"" + scaling
                     + "\", expected DYNAMIC, STATIC or NONE");
         }
-        return builder.build();
+        return MixedPrecisionConfig.fromJson(MixedPrecisionConfig.Scaling.valueOf(scaling), number(json, "initialScale"),
+                field(json, "calibrateInitialScale").asBoolean(), number(json, "growthFactor"),
+                number(json, "backoffFactor"), wholeInt(json, "growthInterval"), number(json, "minScale"),
+                number(json, "maxScale"), wholeInt(json, "maxConsecutiveSkippedSteps"),
+                json.path("selfCheck").asBoolean(true), // absent in files written before it existed
+                null);
     }
 
     private static double number(JsonNode node, String name) {

@@ -8,7 +8,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.api.Trainable;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.CenterLossOutputLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
+import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
+import org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer;
 import org.deeplearning4j.nn.params.CenterLossParamInitializer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -32,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *       gradient is at least {@value #MIN_GRADIENT_COSINE} (over the parameters the loss scale multiplies;
  *       BatchNormalization's running statistics are not loss gradients); an exception fails it too.</li>
  * </ol>
- * It also times one FP32 and one HALF forward pass: where HALF is slower (a backend without fast FP16
+ * The backward check runs on copies of both networks without dropout and weight noise, which would draw
+ * different masks in the two passes. It also times one FP32 and one HALF forward pass: where HALF is slower (a backend without fast FP16
  * arithmetic, such as ND4J's CPU backend), it warns once per JVM with the slowdown and the share of
  * training memory mixed precision still saves. It changes no parameter, updater state or counter.
  */
@@ -44,6 +53,26 @@ final class SelfCheck {
     static final double MIN_GRADIENT_COSINE = 0.98;
 
     private static final Logger log = LoggerFactory.getLogger(SelfCheck.class);
+    /** A copy of a configuration without dropout and weight noise (DropConnect) in any layer. */
+    private static final Network.ConfigurationTransform WITHOUT_DROPOUT = new Network.ConfigurationTransform() {
+        @Override
+        public MultiLayerConfiguration apply(MultiLayerConfiguration conf) {
+            MultiLayerConfiguration copy = conf.clone();
+            copy.getConfs().forEach(layerConf -> withoutDropout(layerConf.getLayer()));
+            return copy;
+        }
+
+        @Override
+        public ComputationGraphConfiguration apply(ComputationGraphConfiguration conf) {
+            ComputationGraphConfiguration copy = conf.clone();
+            copy.getVertices().values().forEach(vertex -> {
+                if (vertex instanceof LayerVertex layerVertex) {
+                    withoutDropout(layerVertex.getLayerConf().getLayer());
+                }
+            });
+            return copy;
+        }
+    };
     private static final AtomicBoolean slowdownWarned = new AtomicBoolean();
 
     private SelfCheck() {
@@ -210,11 +239,14 @@ final class SelfCheck {
 
     /**
      * Computes the FP32 network's gradient and the mixed-precision one at the scale calibration would
-     * choose (halved while it holds Inf/NaN, down to 1), then puts the loss scaler back as it was.
+     * choose (halved while it holds Inf/NaN, down to 1), on copies of both networks without dropout and
+     * weight noise: each network would draw its own masks, and the check compares like with like.
      *
      * @return the cosine similarity of the loss gradients, NaN if the HALF gradient is not finite
      */
-    private static double gradientCosine(Model fp32, Model mixed, Batch batch) {
+    private static double gradientCosine(Model fp32Network, Model mixedNetwork, Batch batch) {
+        Model fp32 = Network.of(fp32Network).rebuild(WITHOUT_DROPOUT).model();
+        Model mixed = Network.of(mixedNetwork).rebuild(WITHOUT_DROPOUT).model();
         Set<String> direct = directUpdates(fp32);
         Map<String, INDArray> expected = gradient(fp32, batch).gradientForVariable();
         double largest = 0;
@@ -224,41 +256,49 @@ final class SelfCheck {
             }
         }
         List<LossScaler> scalers = Network.of(mixed).lossScalers();
-        List<LossScaleStatus> initial = scalers.stream().map(LossScaler::status).toList();
-        try {
-            double scale = ScaleCalibration.estimate(largest, scalers.get(0).config());
-            while (true) {
-                for (LossScaler scaler : scalers) {
-                    scaler.calibrate(scale);
-                }
-                Map<String, INDArray> actual = gradient(mixed, batch).gradientForVariable();
-                double dot = 0;
-                double expectedNorm = 0;
-                double actualNorm = 0;
-                boolean finite = true;
-                for (Map.Entry<String, INDArray> entry : expected.entrySet()) {
-                    if (direct.contains(entry.getKey())) {
-                        continue;
-                    }
-                    INDArray a = actual.get(entry.getKey()).castTo(DataType.DOUBLE);
-                    INDArray e = entry.getValue().castTo(DataType.DOUBLE);
-                    finite &= ForwardOverflow.finite(a);
-                    dot += a.mul(e).sumNumber().doubleValue();
-                    expectedNorm += e.mul(e).sumNumber().doubleValue();
-                    actualNorm += a.mul(a).sumNumber().doubleValue();
-                }
-                if (finite) {
-                    return expectedNorm == 0 && actualNorm == 0 ? 1.0 : dot / Math.sqrt(expectedNorm * actualNorm);
-                }
-                if (scale <= 1.0) {
-                    return Double.NaN;
-                }
-                scale = Math.max(1.0, scale / 2);
+        double scale = ScaleCalibration.estimate(largest, scalers.get(0).config());
+        while (true) {
+            for (LossScaler scaler : scalers) {
+                scaler.calibrate(scale);
             }
-        } finally {
-            for (int i = 0; i < scalers.size(); i++) {
-                scalers.get(i).restore(initial.get(i));
+            Map<String, INDArray> actual = gradient(mixed, batch).gradientForVariable();
+            double dot = 0;
+            double expectedNorm = 0;
+            double actualNorm = 0;
+            boolean finite = true;
+            for (Map.Entry<String, INDArray> entry : expected.entrySet()) {
+                if (direct.contains(entry.getKey())) {
+                    continue;
+                }
+                INDArray a = actual.get(entry.getKey()).castTo(DataType.DOUBLE);
+                INDArray e = entry.getValue().castTo(DataType.DOUBLE);
+                finite &= ForwardOverflow.finite(a);
+                dot += a.mul(e).sumNumber().doubleValue();
+                expectedNorm += e.mul(e).sumNumber().doubleValue();
+                actualNorm += a.mul(a).sumNumber().doubleValue();
             }
+            if (finite) {
+                return expectedNorm == 0 && actualNorm == 0 ? 1.0 : dot / Math.sqrt(expectedNorm * actualNorm);
+            }
+            if (scale <= 1.0) {
+                return Double.NaN;
+            }
+            scale = Math.max(1.0, scale / 2);
+        }
+    }
+
+    private static void withoutDropout(Layer layer) {
+        layer.setIDropout(null);
+        if (layer instanceof BaseLayer base) {
+            base.setWeightNoise(null);
+        }
+        if (layer instanceof BaseWrapperLayer wrapper) {
+            withoutDropout(wrapper.getUnderlying());
+        } else if (layer instanceof FrozenLayer frozen) {
+            withoutDropout(frozen.getLayer());
+        } else if (layer instanceof Bidirectional bidirectional) {
+            withoutDropout(bidirectional.getFwd());
+            withoutDropout(bidirectional.getBwd());
         }
     }
 

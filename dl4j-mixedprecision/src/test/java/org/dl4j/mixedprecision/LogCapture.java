@@ -31,6 +31,11 @@ final class LogCapture implements AutoCloseable {
                 .toList();
     }
 
+    /** @return the captured lines, of any level, that contain the fragment */
+    List<String> lines(String fragment) {
+        return Arrays.stream(text().split("\n")).filter(line -> line.contains(fragment)).toList();
+    }
+
     /** @return the captured warnings that contain the fragment */
     List<String> warnings(String fragment) {
         return warnings().stream().filter(line -> line.contains(fragment)).toList();

@@ -82,8 +82,10 @@ class LossScalerTest {
 
     @Test
     void staticAndNoScalingKeepTheScaleButStillCountSkips() {
-        LossScaler fixed = new LossScaler(MixedPrecisionConfig.builder().staticScale(128).growthInterval(1).build());
-        fixed.update(0);
+        LossScaler fixed = new LossScaler(MixedPrecisionConfig.builder().staticScale(128).build());
+        for (int step = 0; step <= fixed.config().growthInterval(); step++) {
+            fixed.update(0);
+        }
         fixed.update(3);
         assertEquals(128, fixed.scale());
         assertEquals(1, fixed.skippedSteps());

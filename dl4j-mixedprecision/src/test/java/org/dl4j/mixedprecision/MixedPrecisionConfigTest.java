@@ -67,6 +67,69 @@ class MixedPrecisionConfigTest {
                 "1024.0");
     }
 
+    @Test
+    void scalesWhoseReciprocalOrProductLeavesFp16sReachAreRejected() {
+        assertRejected(b -> b.staticScale(1e-40), "staticScale", "1.0E-40", "2^-40");
+        assertRejected(b -> b.staticScale(1e30), "staticScale", "1.0E30", "2^40");
+        assertRejected(b -> b.staticScale(1e300), "staticScale", "1.0E300");
+        assertRejected(b -> b.staticScale(Double.MIN_VALUE), "staticScale", "4.9E-324");
+        assertRejected(b -> b.minScale(Double.MIN_VALUE), "minScale", "4.9E-324");
+        assertRejected(b -> b.initialScale(1e-40), "initialScale", "1.0E-40");
+        assertRejected(b -> b.maxScale(1e30), "maxScale", "1.0E30");
+        assertRejected(b -> b.growthFactor(1e300), "growthFactor", "1.0E300", "65536");
+        assertEquals(0x1p-40, MixedPrecisionConfig.builder().staticScale(0x1p-40).build().initialScale());
+        assertEquals(0x1p40, MixedPrecisionConfig.builder().maxScale(0x1p40).build().maxScale());
+    }
+
+    @Test
+    void contradictorySettingsAreRejectedNamingBoth() {
+        assertRejected(b -> b.staticScale(4).initialScale(8).build(), "staticScale", "initialScale");
+        assertRejected(b -> b.initialScale(8).staticScale(4).build(), "staticScale", "initialScale");
+        assertRejected(b -> b.noScaling().staticScale(4).build(), "noScaling", "staticScale");
+        assertRejected(b -> b.noScaling().initialScale(4).build(), "noScaling", "initialScale");
+        assertRejected(b -> b.noScaling().growthInterval(5).build(), "noScaling", "growthInterval");
+        assertRejected(b -> b.staticScale(4).backoffFactor(0.25).build(), "staticScale", "backoffFactor");
+        assertRejected(b -> b.staticScale(4).minScale(1).build(), "staticScale", "minScale");
+        assertRejected(b -> b.growthFactor(4).noScaling().build(), "noScaling", "growthFactor");
+        assertRejected(b -> b.initialScale(8).calibrateInitialScale(true).build(), "initialScale",
+                "calibrateInitialScale(true)");
+        assertRejected(b -> b.staticScale(8).calibrateInitialScale(true).build(), "staticScale",
+                "calibrateInitialScale(true)");
+        assertEquals(8.0, MixedPrecisionConfig.builder().initialScale(8).calibrateInitialScale(false).build()
+                .initialScale(), "not a contradiction: both say 'start at 8'");
+        assertEquals(MixedPrecisionConfig.Scaling.STATIC, MixedPrecisionConfig.builder().staticScale(8)
+                .maxConsecutiveSkippedSteps(3).selfCheck(false).build().scaling(), "settings of every mode combine");
+    }
+
+    @Test
+    void aConfigurationReadFromJsonIsCheckedAsTheBuilderChecksIt() throws Exception {
+        org.nd4j.shade.jackson.databind.ObjectMapper json = org.deeplearning4j.nn.conf.NeuralNetConfiguration.mapper();
+        for (MixedPrecisionConfig config : new MixedPrecisionConfig[] {MixedPrecisionConfig.defaults(),
+                MixedPrecisionConfig.builder().staticScale(128).build(), MixedPrecisionConfig.builder().noScaling().build(),
+                MixedPrecisionConfig.builder().initialScale(1024).growthInterval(7).minScale(1).build()}) {
+            assertEquals(config, json.readValue(json.writeValueAsString(config), MixedPrecisionConfig.class));
+        }
+        String valid = json.writeValueAsString(MixedPrecisionConfig.builder().initialScale(1024).build())
+                .replaceAll("\\s", "");
+        for (String[] edit : new String[][] {{"\"maxScale\":1.6777216E7", "\"maxScale\":-1.0"},
+                {"\"growthInterval\":2000", "\"growthInterval\":0"},
+                {"\"initialScale\":1024.0", "\"initialScale\":1.0E30"}}) {
+            assertTrue(valid.contains(edit[0]), valid);
+            Exception e = assertThrows(Exception.class,
+                    () -> json.readValue(valid.replace(edit[0], edit[1]), MixedPrecisionConfig.class));
+            String field = edit[0].substring(1, edit[0].indexOf('"', 1));
+            assertTrue(rootMessage(e).contains(field), rootMessage(e));
+        }
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage();
+    }
+
     private static void assertRejected(Consumer<MixedPrecisionConfig.Builder> change, String... fragments) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> change.accept(MixedPrecisionConfig.builder()));

@@ -170,6 +170,52 @@ class SavedModelFilesTest {
         assertRefused("unknown scaling \"SOMETIMES\"");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"\"scale\" : -128.0", "\"scale\" : 0.0", "\"scale\" : 1.0E-320", "\"scale\" : \"Infinity\"",
+            "\"scale\" : 1.0E30", "\"skippedSteps\" : -1", "\"consecutiveSkippedSteps\" : 7",
+            "\"cleanSteps\" : 2000", "\"overflowCount\" : -5", "\"iterationCount\" : -3", "\"epochCount\" : -1"})
+    void aStateTrainingCannotReachIsRefused(String edit) throws IOException {
+        String field = edit.substring(1, edit.indexOf('"', 1));
+        replaceEntry(ModelSerializer.CONFIGURATION_JSON, json -> json.replaceFirst( // the last: the network's own count
+                "(?s)(.*)\"" + field + "\" : [^,\\n]+", "$1" + java.util.regex.Matcher.quoteReplacement(edit)));
+        IOException error = assertThrows(IOException.class, () -> MixedPrecisionSerializer.restoreMultiLayerNetwork(file));
+        assertTrue(error.getMessage().startsWith("Cannot restore " + file), error.getMessage());
+        assertTrue(error.getMessage().contains(field + " is " + edit.substring(edit.indexOf(": ") + 2).replace("\"", "")),
+                error.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"scale\" : -128.0", "\"scale\" : \"Infinity\"", "\"skippedSteps\" : -1",
+            "\"iterationCount\" : -3"})
+    void aVersion01StateTrainingCannotReachIsRefused(String edit) throws IOException {
+        file = version01("mlp.zip");
+        String field = edit.substring(1, edit.indexOf('"', 1));
+        replaceState(state -> state.replaceFirst("\"" + field + "\" : [^,\\n]+", java.util.regex.Matcher.quoteReplacement(edit)));
+        assertRefused(field + " is " + edit.substring(edit.indexOf(": ") + 2).replace("\"", ""));
+    }
+
+    @Test
+    void aFileWithoutItsUpdaterStateIsRefused() throws IOException {
+        try (var zip = java.nio.file.FileSystems.newFileSystem(file.toPath())) {
+            Files.delete(zip.getPath(ModelSerializer.UPDATER_BIN));
+        }
+        assertRefused("updaterState.bin");
+    }
+
+    @Test
+    void anEntryNameChangedInOneOfTheZipsTwoDirectoriesIsRefused() throws IOException {
+        flipNameBit(ModelSerializer.UPDATER_BIN, 1); // the local header: DL4J reads those, ZipFile the central directory
+        assertRefused("entry names differ");
+    }
+
+    @Test
+    void anEntryDl4jDoesNotWriteIsRefused() throws IOException {
+        file = version01("mlp.zip");
+        flipNameBit(SavedState.ENTRY, 2); // local header and central directory alike: the state is no longer found
+        assertRefused("ixedPrecision.json");
+        assertRefused("not an entry DL4J or dl4j-mixedprecision writes");
+    }
+
     @Test
     void aHalfNetworkIsRefused() throws IOException {
         ModelSerializer.writeModel(TestNets.init(TestNets.mlp(new Adam(1e-2), 1)).convertDataType(DataType.HALF), file, true);
@@ -220,11 +266,32 @@ class SavedModelFilesTest {
         return copy.toFile();
     }
 
+    /** Flips the lowest bit of the first letter of an entry's name in its first {@code occurrences} occurrences in the file. */
+    private void flipNameBit(String name, int occurrences) throws IOException {
+        byte[] bytes = Files.readAllBytes(file.toPath());
+        byte[] pattern = name.getBytes(StandardCharsets.UTF_8);
+        int flipped = 0;
+        for (int i = 0; i + pattern.length <= bytes.length && flipped < occurrences; i++) {
+            if (Arrays.equals(bytes, i, i + pattern.length, pattern, 0, pattern.length)) {
+                bytes[i] ^= 1;
+                flipped++;
+            }
+        }
+        assertEquals(occurrences, flipped, name);
+        Files.write(file.toPath(), bytes);
+    }
+
+    private void replaceEntry(String entry, UnaryOperator<String> edit) throws IOException {
+        byte[] content = ModelFiles.readVerified(file.toPath(), entry).get(entry);
+        String edited = edit.apply(new String(content, StandardCharsets.UTF_8));
+        assertFalse(edited.equals(new String(content, StandardCharsets.UTF_8)), "the edit applies to: " + edited);
+        try (var zip = java.nio.file.FileSystems.newFileSystem(file.toPath())) {
+            Files.write(zip.getPath(entry), edited.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
     private void replaceState(UnaryOperator<String> edit) throws IOException {
-        byte[] state = ModelFiles.readVerified(file.toPath(), SavedState.ENTRY).get(SavedState.ENTRY);
-        String edited = edit.apply(new String(state, StandardCharsets.UTF_8));
-        assertFalse(edited.equals(new String(state, StandardCharsets.UTF_8)), "the edit applies to: " + edited);
-        ModelFiles.putEntry(file.toPath(), SavedState.ENTRY, edited.getBytes(StandardCharsets.UTF_8));
+        replaceEntry(SavedState.ENTRY, edit);
     }
 
     private void assertRefused(String problem) {

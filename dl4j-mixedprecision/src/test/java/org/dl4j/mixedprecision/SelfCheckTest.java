@@ -78,6 +78,56 @@ class SelfCheckTest {
         assertEquals(0.4444, result.memorySaving(), 1e-4, result.toString());
     }
 
+    /**
+     * The FP32 and the mixed-precision backward pass draw their own dropout masks: the check compares
+     * them with dropout and weight noise off (both networks alike), and BatchNormalization computes in FLOAT
+     * under the default policy.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"Dropout", "SpatialDropout", "AlphaDropout",
+            "DropConnect", "BatchNormalization"})
+    void networksWithDropoutOrBatchNormalizationPass(String regularizer) {
+        NeuralNetConfiguration.ListBuilder layers = new NeuralNetConfiguration.Builder().seed(5)
+                .dataType(DataType.FLOAT).updater(new Adam(1e-3)).list();
+        ConvolutionLayer.Builder convolution = new ConvolutionLayer.Builder(3, 3).nOut(8).activation(Activation.RELU);
+        switch (regularizer) {
+            case "Dropout" -> convolution.dropOut(new org.deeplearning4j.nn.conf.dropout.Dropout(0.5));
+            case "SpatialDropout" -> convolution.dropOut(new org.deeplearning4j.nn.conf.dropout.SpatialDropout(0.5));
+            case "AlphaDropout" -> convolution.dropOut(new org.deeplearning4j.nn.conf.dropout.AlphaDropout(0.5));
+            case "DropConnect" -> convolution.weightNoise(new org.deeplearning4j.nn.conf.weightnoise.DropConnect(0.5));
+            default -> { }
+        }
+        layers.layer(convolution.build());
+        if (regularizer.equals("BatchNormalization")) {
+            layers.layer(new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build());
+        }
+        DenseLayer.Builder dense = new DenseLayer.Builder().nOut(16).activation(Activation.RELU);
+        if (regularizer.equals("Dropout")) {
+            dense.dropOut(0.8);
+        }
+        MultiLayerNetwork fp32 = TestNets.init(layers
+                .layer(new SubsamplingLayer.Builder(2, 2).stride(2, 2).build())
+                .layer(dense.build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(TestNets.CLASSES)
+                        .activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(12, 12, 1))
+                .build());
+        DataSet batch = new DataSet(Nd4j.rand(DataType.FLOAT, 16, 1, 12, 12), TestNets.blobs(16, 1).getLabels());
+
+        for (int seed = 0; seed < 3; seed++) {
+            Nd4j.getRandom().setSeed(seed);
+            SelfCheck.Result result = SelfCheck.run(fp32, MixedPrecision.enable(fp32), SelfCheck.Batch.of(batch));
+            assertTrue(result.passed(), result.toString());
+            assertTrue(result.gradientCosine() > 0.999, result.toString());
+        }
+        assertNotSame(fp32, MixedPrecision.enableChecked(fp32, batch));
+        MultiLayerNetwork mixed = MixedPrecision.enable(fp32);
+        mixed.fit(batch);
+        assertEquals(fp32.getLayerWiseConfigurations().getConf(0).getLayer().getIDropout(),
+                Network.userLayer(mixed.getLayerWiseConfigurations().getConf(0).getLayer()).getIDropout(),
+                "the network trains with its dropout");
+    }
+
     @Test
     void aHealthyGraphPasses() {
         ComputationGraph fp32 = ComputationGraphTest.init(ComputationGraphTest.twoHeadGraph(new Adam(1e-2), 3));
@@ -86,6 +136,15 @@ class SelfCheckTest {
             ComputationGraph checked = MixedPrecision.enableChecked(fp32, batch);
             assertTrue(MixedPrecision.isMixedPrecision(checked));
             assertEquals(List.of(), log.warnings("self-check failed"));
+            List<String> enabled = log.lines("Mixed precision enabled");
+            assertEquals(1, enabled.size(), log.text());
+            assertTrue(enabled.get(0).contains("ComputationGraph after its self-check passed (output error"), enabled.get(0));
+            assertFalse(enabled.get(0).contains("selfCheck"), enabled.get(0));
+        }
+        try (LogCapture log = new LogCapture()) {
+            MixedPrecision.enable(fp32);
+            assertEquals(1, log.lines("Mixed precision enabled for a ComputationGraph without a self-check"
+                    + " (MixedPrecision.enable)").size(), log.text());
         }
     }
 
@@ -103,6 +162,7 @@ class SelfCheckTest {
             assertSame(fp32, MixedPrecision.enableChecked(fp32, TestNets.blobs(16, 1)));
             List<String> warnings = log.warnings("self-check failed");
             assertEquals(1, warnings.size(), log.warnings().toString());
+            assertEquals(List.of(), log.lines("Mixed precision enabled"), "one line for what happened: the fallback");
             for (String fragment : List.of("forward check", "layer 1 (\"layer1\")", "no HALF kernel",
                     "selfCheck(false)", "MixedPrecision.enable(network)")) {
                 assertTrue(warnings.get(0).contains(fragment), warnings.get(0) + " should contain " + fragment);
