@@ -31,6 +31,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class NetworkStep {
 
     private static final List<NetworkStep> STEPS = new ArrayList<>();
+    private static final List<OwnedParameters> OWNED_PARAMETERS = new ArrayList<>();
     private static final ThreadLocal<Map<String, OutputReport>> PENDING_OUTPUTS =
             ThreadLocal.withInitial(LinkedHashMap::new);
 
@@ -38,6 +39,8 @@ final class NetworkStep {
     private final Map<String, Long> nonFiniteByLayer = new LinkedHashMap<>();
     private final Map<String, List<String>> overflowParametersByLayer = new LinkedHashMap<>();
     private final Map<String, LossScaler> scalers = new LinkedHashMap<>();
+    /** The network's parameter array, whose every value a mixed-precision layer or vertex must own. */
+    private WeakReference<DataBuffer> parameterBuffer;
     private double scale = 1.0;
     private double largestGradient;
     private Decision decision;
@@ -109,6 +112,58 @@ final class NetworkStep {
         PENDING_OUTPUTS.get().put(layer, new OutputReport(scaler, check));
     }
 
+    /**
+     * A mixed-precision layer or vertex was built on {@code paramsView}, a view of its network's parameter
+     * array (frozen layers too, which get no gradient view).
+     */
+    static void ownsParameters(INDArray paramsView, String layer) {
+        if (paramsView == null || paramsView.length() == 0) {
+            return;
+        }
+        DataBuffer buffer = root(paramsView.data());
+        synchronized (OWNED_PARAMETERS) {
+            OWNED_PARAMETERS.removeIf(owned -> owned.buffer().get() == null);
+            OwnedParameters owned = OWNED_PARAMETERS.stream().filter(o -> o.buffer().get() == buffer).findFirst()
+                    .orElseGet(() -> {
+                        OwnedParameters created = new OwnedParameters(new WeakReference<>(buffer), new LinkedHashMap<>());
+                        OWNED_PARAMETERS.add(created);
+                        return created;
+                    });
+            owned.lengths().put(layer, paramsView.length());
+        }
+    }
+
+    /** Tells the step which parameter array its network's layers are views of. */
+    synchronized void parametersIn(INDArray paramsView) {
+        if (paramsView != null && paramsView.length() > 0) {
+            parameterBuffer = new WeakReference<>(root(paramsView.data()));
+        }
+    }
+
+    /**
+     * @throws IllegalStateException if some of the network's parameters belong to layers that are not mixed
+     *                               precision: below a loss-scaled output their gradients are scaled, and
+     *                               their own updaters would apply them so
+     */
+    private void checkEveryLayerIsMixedPrecision() {
+        DataBuffer parameters = parameterBuffer == null ? null : parameterBuffer.get();
+        if (parameters == null) {
+            return;
+        }
+        long owned;
+        synchronized (OWNED_PARAMETERS) {
+            owned = OWNED_PARAMETERS.stream().filter(o -> o.buffer().get() == parameters).findFirst()
+                    .map(o -> o.lengths().values().stream().mapToLong(Long::longValue).sum()).orElse(0L);
+        }
+        if (owned < parameters.length()) {
+            throw new IllegalStateException("Mixed precision: " + (parameters.length() - owned) + " of the network's "
+                    + parameters.length() + " parameters belong to layers that are not mixed precision (a layer added"
+                    + " after MixedPrecision.enable, e.g. by TransferLearning), whose updates would be multiplied by"
+                    + " the loss scale; nothing was updated. Change the FP32 network instead:"
+                    + " MixedPrecision.disable(net), TransferLearning on it, then MixedPrecision.enable(...)");
+        }
+    }
+
     /** Takes over the output layers' reports of the current thread's backward pass. */
     private void takePendingOutputs() {
         Map<String, OutputReport> pending = PENDING_OUTPUTS.get();
@@ -139,6 +194,7 @@ final class NetworkStep {
     }
 
     private void record(String layer, GradientCheck check) {
+        checkEveryLayerIsMixedPrecision();
         nonFiniteByLayer.put(layer, check.nonFinite());
         overflowParametersByLayer.put(layer, check.overflowParameters());
     }
@@ -174,7 +230,9 @@ final class NetworkStep {
         }
         if (scalers.isEmpty()) {
             throw new IllegalStateException("No loss-scaled output layer ran its backward pass before the updater:"
-                    + " a mixed-precision network needs LossScaleOutputLayer outputs (MixedPrecision.configure adds them)");
+                    + " a mixed-precision network needs LossScaleOutputLayer outputs (MixedPrecision.configure adds them)."
+                    + " An output layer added after MixedPrecision.enable (TransferLearning) is not one: change the FP32"
+                    + " network instead, MixedPrecision.disable(net), TransferLearning on it, then MixedPrecision.enable(...)");
         }
         long nonFinite = nonFiniteByLayer.values().stream().mapToLong(Long::longValue).sum();
         List<String> overflowParameters = new ArrayList<>();
@@ -213,6 +271,10 @@ final class NetworkStep {
             scalers.clear();
             largestGradient = 0.0;
         }
+    }
+
+    /** The parameters of one network's array that mixed-precision layers hold, by layer. */
+    private record OwnedParameters(WeakReference<DataBuffer> buffer, Map<String, Long> lengths) {
     }
 
     /** What an output layer's backward pass found. */

@@ -62,6 +62,7 @@ class PrecisionLayerInstance extends BaseWrapperLayer {
         this.computeType = computeType;
         this.params = paramsView;
         this.paramTable = paramTable;
+        NetworkStep.ownsParameters(paramsView, key());
         this.halfParams = computeType == DataType.HALF && paramsView != null && paramsView.length() > 0
                 ? inner.params() : null;
     }
@@ -315,6 +316,9 @@ class PrecisionLayerInstance extends BaseWrapperLayer {
     @Override
     public void setBackpropGradientsViewArray(INDArray gradients) {
         this.gradientView = gradients;
+        if (gradients != null && gradients.length() > 0) {
+            NetworkStep.of(gradients).parametersIn(params);
+        }
         this.gradientTable = conf.getLayer().initializer().getGradientsFromFlattened(conf, gradients);
         lossScaledGradients.clear();
         INDArray flatGradients = flat(gradients);

@@ -36,6 +36,7 @@ final class PrecisionVertexInstance implements GraphVertex {
     PrecisionVertexInstance(GraphVertex vertex) {
         this.vertex = vertex;
         this.config = new LossScaledTrainingConfig(vertex.getConfig());
+        NetworkStep.ownsParameters(vertex.params(), vertex.getVertexIndex() + " (" + vertex.getVertexName() + ")");
     }
 
     @Override
@@ -198,6 +199,9 @@ final class PrecisionVertexInstance implements GraphVertex {
     @Override
     public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
         gradientView = backpropGradientsViewArray;
+        if (backpropGradientsViewArray != null && backpropGradientsViewArray.length() > 0) {
+            NetworkStep.of(backpropGradientsViewArray).parametersIn(vertex.params());
+        }
         vertex.setBackpropGradientsViewArray(backpropGradientsViewArray);
     }
 

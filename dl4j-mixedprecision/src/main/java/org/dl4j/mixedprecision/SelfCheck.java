@@ -292,7 +292,9 @@ final class SelfCheck {
         if (layer instanceof BaseLayer base) {
             base.setWeightNoise(null);
         }
-        if (layer instanceof BaseWrapperLayer wrapper) {
+        if (layer instanceof PrecisionLayer precision) {
+            withoutDropout(precision.getUnderlying());
+        } else if (layer instanceof BaseWrapperLayer wrapper) {
             withoutDropout(wrapper.getUnderlying());
         } else if (layer instanceof FrozenLayer frozen) {
             withoutDropout(frozen.getLayer());

@@ -112,6 +112,32 @@ class BadInputTest {
         }
     }
 
+    /**
+     * The extreme scales the builder allows: the smallest flushes small gradients to zero but its reciprocal
+     * keeps every unscaled gradient finite, so no step turns a weight into NaN while counting as clean; the
+     * largest overflows and every step is skipped with the weights untouched.
+     */
+    @Test
+    void theExtremeAllowedScalesNeverTurnWeightsIntoNaN() {
+        DataSet data = TestNets.blobs(16, 4);
+        MultiLayerNetwork smallest = MixedPrecision.enable(TestNets.init(TestNets.mlp(new Sgd(0.1), 1)),
+                MixedPrecisionConfig.builder().staticScale(MixedPrecisionConfig.SMALLEST_SCALE).build());
+        for (int i = 0; i < 5; i++) {
+            smallest.fit(data);
+        }
+        assertEquals(0, smallest.params().scan(org.nd4j.linalg.indexing.conditions.Conditions.notFinite()).intValue());
+        assertEquals(0, MixedPrecision.status(smallest).skippedSteps());
+
+        MultiLayerNetwork largest = MixedPrecision.enable(TestNets.init(TestNets.mlp(new Sgd(0.1), 1)),
+                MixedPrecisionConfig.builder().staticScale(MixedPrecisionConfig.LARGEST_SCALE).build());
+        float[] before = TestNets.values(largest.params());
+        for (int i = 0; i < 5; i++) {
+            largest.fit(data);
+        }
+        assertArrayEquals(before, TestNets.values(largest.params()), "every step overflowed and was skipped");
+        assertEquals(5, MixedPrecision.status(largest).skippedSteps());
+    }
+
     @Test
     void invalidSystemPropertyIsRejected() {
         System.setProperty(MixedPrecision.ENABLED_PROPERTY, "maybe");

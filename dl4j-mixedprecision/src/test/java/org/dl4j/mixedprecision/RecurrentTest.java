@@ -27,6 +27,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
@@ -81,6 +82,44 @@ class RecurrentTest {
         System.out.printf("%s: |update| %.5f, relative error of the mixed update %.5f%n", name,
                 fp32Update.norm2Number().doubleValue(), relativeError);
         assertTrue(relativeError < 0.02, name + ": mixed update differs from FP32's by " + relativeError);
+    }
+
+    /**
+     * Under truncated BPTT one fit is several steps (here 3 segments of 3, 3 and 1 time steps). The
+     * calibrated start is the first segment's own step at scale 1, with no extra pass that would advance
+     * the RNN state: that step is the one of an unscaled network, and the later segments continue from the
+     * same state at the calibrated scale.
+     */
+    @org.junit.jupiter.api.Test
+    void theCalibratedStartUnderTruncatedBpttIsTheFirstSegmentsOwnStep() {
+        MultiLayerNetwork fp32 = mln(new LSTM.Builder().nIn(IN).nOut(8).build(), true);
+        DataSet data = perStepData();
+        DataSet firstSegment = new DataSet(
+                data.getFeatures().get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, 3)).dup(),
+                data.getLabels().get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, 3)).dup(),
+                data.getFeaturesMaskArray().get(NDArrayIndex.all(), NDArrayIndex.interval(0, 3)).dup(),
+                data.getLabelsMaskArray().get(NDArrayIndex.all(), NDArrayIndex.interval(0, 3)).dup());
+        MultiLayerNetwork calibrated = MixedPrecision.enable(fp32.clone());
+        MultiLayerNetwork unscaled = MixedPrecision.enable(fp32.clone(), MixedPrecisionConfig.builder().noScaling().build());
+        calibrated.fit(firstSegment);
+        unscaled.fit(firstSegment);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(TestNets.values(unscaled.params()),
+                TestNets.values(calibrated.params()), "the calibration step is an ordinary step at scale 1");
+        LossScaleStatus afterFirst = MixedPrecision.status(calibrated);
+        assertTrue(afterFirst.calibration() != null && afterFirst.scale() > 1, afterFirst.toString());
+
+        MultiLayerNetwork whole = MixedPrecision.enable(fp32.clone());
+        INDArray initial = fp32.params().dup();
+        whole.fit(data);
+        fp32.fit(data);
+        LossScaleStatus status = MixedPrecision.status(whole);
+        assertEquals(3, whole.getIterationCount(), "three segments, three steps");
+        assertEquals(0, status.skippedSteps());
+        assertEquals(afterFirst.scale(), status.scale(), "calibrated on the first segment, as when it is fitted alone");
+        INDArray fp32Update = fp32.params().sub(initial);
+        double relativeError = fp32Update.sub(whole.params().sub(initial)).norm2Number().doubleValue()
+                / fp32Update.norm2Number().doubleValue();
+        assertTrue(relativeError < 0.02, "mixed update differs from FP32's by " + relativeError);
     }
 
     private static NeuralNetConfiguration.Builder base() {

@@ -1,0 +1,149 @@
+package org.dl4j.mixedprecision;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.schedule.ExponentialSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
+
+/**
+ * The calls of DL4J's own API that change a network's training settings during training reach the layers
+ * of a mixed-precision network as they reach those of the FP32 network: learning rates and their schedules,
+ * layer sizes, transfer learning's fine-tune configuration and nOut replacement. Each of them was silently
+ * ignored (or returned null or 0) while the precision wrapper hid the layer from DL4J.
+ */
+class TrainingSettingsTest {
+
+    private final DataSet data = TestNets.blobs(32, 2);
+
+    /** An MLP trained one step with Sgd (whose update at learning rate 0 is exactly 0; Adam's is not, in FP32 too). */
+    private MultiLayerNetwork fp32() {
+        MultiLayerNetwork net = TestNets.init(TestNets.mlp(new Sgd(0.1), 1));
+        net.fit(data);
+        return net;
+    }
+
+    @Test
+    void setLearningRateReachesEveryLayerAsInFp32() {
+        MultiLayerNetwork fp32 = fp32();
+        MultiLayerNetwork mixed = MixedPrecision.enable(fp32);
+        for (MultiLayerNetwork net : new MultiLayerNetwork[] {fp32, mixed}) {
+            net.setLearningRate(0.0);
+        }
+        for (int layer = 0; layer < fp32.getnLayers(); layer++) {
+            assertEquals(0.0, mixed.getLearningRate(layer), "layer " + layer);
+        }
+        float[] before = TestNets.values(mixed.params());
+        mixed.fit(data);
+        fp32.fit(data);
+        assertArrayEquals(before, TestNets.values(mixed.params()), "a learning rate of 0 leaves every weight as it was");
+
+        ExponentialSchedule schedule = new ExponentialSchedule(ScheduleType.ITERATION, 0.1, 0.9);
+        fp32.setLearningRate(schedule);
+        mixed.setLearningRate(schedule);
+        fp32.setLearningRate(1, 0.05);
+        mixed.setLearningRate(1, 0.05);
+        for (int layer = 0; layer < fp32.getnLayers(); layer++) {
+            assertEquals(fp32.getLearningRate(layer), mixed.getLearningRate(layer), "layer " + layer);
+        }
+        assertEquals(0.05, mixed.getLearningRate(1));
+        mixed.fit(data);
+        assertNotEquals(before[0], TestNets.values(mixed.params())[0], "it trains again");
+        assertEquals(0, MixedPrecision.status(mixed).skippedSteps());
+    }
+
+    @Test
+    void aGraphsLearningRatesToo() {
+        ComputationGraph fp32 = ComputationGraphTest.init(ComputationGraphTest.twoHeadGraph(new Sgd(0.1), 3));
+        ComputationGraph mixed = MixedPrecision.enable(fp32);
+        mixed.setLearningRate(0.0);
+        mixed.setLearningRate("d1", 0.25);
+        assertEquals(0.0, mixed.getLearningRate("d2"));
+        assertEquals(0.0, mixed.getLearningRate("cls"));
+        assertEquals(0.25, mixed.getLearningRate("d1"));
+        MultiDataSet batch = ComputationGraphTest.twoHeadData(16, 4, false);
+        float[] d2 = TestNets.values(mixed.getParam("d2_W"));
+        float[] d1 = TestNets.values(mixed.getParam("d1_W"));
+        mixed.fit(batch);
+        assertArrayEquals(d2, TestNets.values(mixed.getParam("d2_W")));
+        assertNotEquals(d1[0], TestNets.values(mixed.getParam("d1_W"))[0]);
+        assertEquals(fp32.layerSize("d3"), mixed.layerSize("d3"));
+        assertEquals(fp32.layerInputSize("d3"), mixed.layerInputSize("d3"));
+    }
+
+    @Test
+    void layerSizesAreTheWrappedLayers() {
+        MultiLayerNetwork fp32 = fp32();
+        MultiLayerNetwork mixed = MixedPrecision.enable(fp32);
+        for (int layer = 0; layer < fp32.getnLayers(); layer++) {
+            assertEquals(fp32.layerSize(layer), mixed.layerSize(layer), "layer " + layer);
+            assertEquals(fp32.layerInputSize(layer), mixed.layerInputSize(layer), "layer " + layer);
+        }
+    }
+
+    @Test
+    void transferLearningFineTunesAndResizesTheWrappedLayers() {
+        MultiLayerNetwork mixed = MixedPrecision.enable(fp32());
+        MultiLayerNetwork frozenRates = new TransferLearning.Builder(mixed)
+                .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Sgd(0.0)).build())
+                .build();
+        assertTrue(MixedPrecision.isMixedPrecision(frozenRates));
+        float[] before = TestNets.values(frozenRates.params());
+        frozenRates.fit(data);
+        assertArrayEquals(before, TestNets.values(frozenRates.params()), "the fine-tune updater (Sgd 0) is used");
+
+        MultiLayerNetwork wider = new TransferLearning.Builder(mixed).nOutReplace(1, 20, WeightInit.XAVIER).build();
+        assertEquals(20, wider.layerSize(1));
+        assertEquals(20, wider.layerInputSize(2));
+        assertTrue(MixedPrecision.isMixedPrecision(wider));
+        for (int i = 0; i < 5; i++) {
+            wider.fit(data);
+        }
+        assertEquals(0, wider.params().scan(org.nd4j.linalg.indexing.conditions.Conditions.notFinite()).intValue());
+        assertEquals(0, MixedPrecision.status(wider).skippedSteps());
+    }
+
+    /**
+     * A layer added by transfer learning to a mixed-precision network is a plain FP32 layer: below a
+     * loss-scaled output its gradient would be the scaled one, applied as it is. Training refuses it at
+     * the first step, naming the way that works.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aPlainLayerAddedToAMixedPrecisionNetworkIsRefusedAtTheFirstStep(boolean plainOutput) {
+        MultiLayerNetwork mixed = MixedPrecision.enable(fp32());
+        org.deeplearning4j.nn.conf.layers.Layer output = mixed.getLayerWiseConfigurations().getConf(2).getLayer().clone();
+        MultiLayerNetwork added = new TransferLearning.Builder(mixed)
+                .fineTuneConfiguration(new FineTuneConfiguration.Builder().build())
+                .removeOutputLayer()
+                .addLayer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(32).nOut(32).build())
+                .addLayer(plainOutput ? Network.userLayer(output) : output)
+                .build();
+        float[] before = TestNets.values(added.params());
+        IllegalStateException error = assertThrows(IllegalStateException.class, () -> added.fit(data));
+        assertTrue(error.getMessage().contains("MixedPrecision.disable"), error.getMessage());
+        assertArrayEquals(before, TestNets.values(added.params()), "refused before any update");
+    }
+
+    @Test
+    void convertingTheMixedNetworkToHalfIsRefusedNamingTheWay() {
+        MultiLayerNetwork mixed = MixedPrecision.enable(fp32());
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> mixed.convertDataType(DataType.HALF));
+        assertTrue(error.getMessage().contains("MixedPrecision.disable(network).convertDataType(DataType.HALF)"),
+                error.getMessage());
+    }
+}
