@@ -138,6 +138,104 @@ class TrainingSettingsTest {
         assertArrayEquals(before, TestNets.values(added.params()), "refused before any update");
     }
 
+    /** A call of DL4J's {@code MultiLayerNetwork} API and a number that shows its effect. */
+    private interface Call {
+        double run(MultiLayerNetwork net, DataSet data) throws Exception;
+    }
+
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> calls() {
+        java.util.Map<String, Call> calls = new java.util.LinkedHashMap<>();
+        calls.put("setParams", (net, data) -> {
+            net.setParams(net.params().mul(0.5));
+            return net.output(data.getFeatures()).sumNumber().doubleValue();
+        });
+        calls.put("setParam", (net, data) -> {
+            net.setParam("0_W", net.getParam("0_W").mul(0.5));
+            return net.output(data.getFeatures()).getDouble(0, 0);
+        });
+        calls.put("score(DataSet)", (net, data) -> net.score(data));
+        calls.put("evaluate", (net, data) -> net.evaluate(TestNets.iterator(data, 8)).accuracy());
+        calls.put("fit(features, labels)", (net, data) -> {
+            net.fit(data.getFeatures(), data.getLabels());
+            return net.score(data);
+        });
+        calls.put("fit(iterator, epochs)", (net, data) -> {
+            net.fit(TestNets.iterator(data, 8), 2);
+            return net.score(data);
+        });
+        calls.put("clone, fit", (net, data) -> {
+            MultiLayerNetwork clone = net.clone();
+            clone.fit(data);
+            return clone.score(data);
+        });
+        calls.put("toComputationGraph, fit", (net, data) -> {
+            ComputationGraph graph = net.toComputationGraph();
+            graph.fit(data);
+            return graph.score(data);
+        });
+        calls.put("pretrain (no pretrain layers: a no-op)", (net, data) -> {
+            net.pretrain(TestNets.iterator(data, 8));
+            return net.score(data);
+        });
+        calls.put("feedForward", (net, data) -> net.feedForward(data.getFeatures(), true).get(2).sumNumber().doubleValue());
+        calls.put("computeGradientAndScore", (net, data) -> {
+            net.setInput(data.getFeatures());
+            net.setLabels(data.getLabels());
+            net.computeGradientAndScore();
+            return net.gradient().getGradientFor("1_W").norm2Number().doubleValue();
+        });
+        calls.put("save, load, fit", (net, data) -> {
+            java.io.File file = java.io.File.createTempFile("network", ".zip");
+            try {
+                net.save(file, true);
+                MultiLayerNetwork loaded = MultiLayerNetwork.load(file, true);
+                loaded.fit(data);
+                return loaded.score(data);
+            } finally {
+                java.nio.file.Files.delete(file.toPath());
+            }
+        });
+        calls.put("setUpdater(null), fit", (net, data) -> {
+            net.setUpdater(null);
+            net.fit(data);
+            return net.score(data);
+        });
+        calls.put("incrementEpochCount", (net, data) -> {
+            net.incrementEpochCount();
+            return net.getEpochCount();
+        });
+        return calls.entrySet().stream().map(e -> org.junit.jupiter.params.provider.Arguments.of(e.getKey(), e.getValue()));
+    }
+
+    /** DL4J calls a user makes during training: on the mixed-precision network they do what they do in FP32. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("calls")
+    void dl4jsCallsDoOnTheMixedNetworkWhatTheyDoInFp32(String name, Call call) throws Exception {
+        MultiLayerNetwork fp32 = TestNets.init(TestNets.mlp(new org.nd4j.linalg.learning.config.Adam(1e-2), 1));
+        fp32.fit(data);
+        MultiLayerNetwork mixed = MixedPrecision.enable(fp32.clone());
+        double expected = call.run(fp32, data);
+        double actual = call.run(mixed, data);
+        assertEquals(expected, actual, 0.01 * Math.max(1, Math.abs(expected)), name);
+        assertTrue(MixedPrecision.isMixedPrecision(mixed), name);
+        assertEquals(0, MixedPrecision.status(mixed).skippedSteps(), name);
+    }
+
+    /** 0.1's master copy is gone: {@code disable} returns an FP32 copy, and neither network moves the other. */
+    @Test
+    void theFp32CopyFromDisableAndTheMixedNetworkTrainIndependently() {
+        MultiLayerNetwork mixed = MixedPrecision.enable(fp32());
+        MultiLayerNetwork plain = MixedPrecision.disable(mixed);
+        float[] mixedBefore = TestNets.values(mixed.params());
+        plain.setParams(plain.params().mul(2));
+        plain.fit(data);
+        assertArrayEquals(mixedBefore, TestNets.values(mixed.params()), "editing or fitting the copy leaves the mixed network");
+        float[] plainAfter = TestNets.values(plain.params());
+        mixed.fit(data);
+        assertArrayEquals(plainAfter, TestNets.values(plain.params()), "fitting the mixed network leaves the copy");
+        assertEquals(2, mixed.getIterationCount());
+    }
+
     @Test
     void convertingTheMixedNetworkToHalfIsRefusedNamingTheWay() {
         MultiLayerNetwork mixed = MixedPrecision.enable(fp32());
