@@ -75,8 +75,8 @@ final class NetworkStep {
             NetworkStep step = find(root(gradientView.data()));
             if (step == null) {
                 throw new IllegalStateException("The mixed-precision updater received a gradient that no layer of a"
-                        + " mixed-precision network computed (an external gradient, as ParallelWrapper's"
-                        + " SHARED_GRADIENTS mode applies): not supported. Use ParallelWrapper's AVERAGING mode");
+                        + " mixed-precision network computed (an external gradient handed to the updater): not supported,"
+                        + " its loss scale is unknown. Compute gradients with the network (fit, computeGradientAndScore)");
             }
             return step;
         }
