@@ -1,5 +1,6 @@
 package org.dl4j.mixedprecision;
 
+import java.io.Serializable;
 import java.util.List;
 import java.util.Objects;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
@@ -20,7 +21,9 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * With static scaling or none, the scale never changes, but overflowing steps are still skipped
  * and counted. The getters are safe to read from listeners; only the updater changes the state.
  */
-public final class LossScaler {
+public final class LossScaler implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     @JsonProperty
     private MixedPrecisionConfig config;
@@ -108,6 +111,12 @@ public final class LossScaler {
         require(calibrationGradient == null || calibratedScale >= MixedPrecisionConfig.SMALLEST_SCALE
                 && calibratedScale <= MixedPrecisionConfig.LARGEST_SCALE, "calibratedScale", calibratedScale,
                 "[2^-40, 2^40]");
+    }
+
+    /** Java deserialization (Spark broadcasts configurations so) checks the state as JSON does. */
+    private Object readResolve() {
+        check();
+        return this;
     }
 
     private boolean inRange(double value) {

@@ -1,5 +1,6 @@
 package org.dl4j.mixedprecision;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -38,7 +39,9 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *
  * Build one with {@link #builder()}; {@link #defaults()} gives the defaults.
  */
-public final class MixedPrecisionConfig {
+public final class MixedPrecisionConfig implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** How the loss is scaled. */
     public enum Scaling {

@@ -1,5 +1,6 @@
 package org.dl4j.mixedprecision;
 
+import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -36,7 +37,9 @@ import org.nd4j.linalg.api.buffer.DataType;
  *
  * <p>Instances are immutable; the {@code with...} methods return new policies.
  */
-public final class PrecisionPolicy {
+public final class PrecisionPolicy implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** Layer classes {@link #mixedFloat16()} keeps in FLOAT, with why. */
     private static final Set<Class<? extends Layer>> FLOAT_BY_DEFAULT = Set.of(
