@@ -284,6 +284,37 @@ public final class LossScaler implements Serializable {
         overflowCount = status.overflowCount();
     }
 
+    /**
+     * Takes over the states that copies of this scaler reached on distributed workers, each of which started
+     * from this scaler's state: the scale becomes the smallest a worker ended with (no worker keeps a scale
+     * another one found overflowing), with that worker's clean-step count and last step; skipped steps and
+     * Inf/NaN counts add up over the workers.
+     *
+     * @param workers the workers' states after their steps; none leaves this scaler as it is
+     * @throws IllegalArgumentException if the combined state is one training cannot reach (a worker of another
+     *                                  network); this scaler is then left as it was
+     */
+    void combine(List<LossScaleStatus> workers) {
+        if (workers.isEmpty()) {
+            return;
+        }
+        LossScaleStatus start = status();
+        LossScaleStatus lowest = workers.get(0);
+        long skipped = start.skippedSteps();
+        long overflow = start.overflowCount();
+        int consecutive = 0;
+        ScaleCalibration calibration = start.calibration();
+        for (LossScaleStatus worker : workers) {
+            lowest = worker.scale() < lowest.scale() ? worker : lowest;
+            skipped += Math.max(0, worker.skippedSteps() - start.skippedSteps());
+            overflow += Math.max(0, worker.overflowCount() - start.overflowCount());
+            consecutive = Math.max(consecutive, worker.consecutiveSkippedSteps());
+            calibration = calibration == null ? worker.calibration() : calibration;
+        }
+        restore(new LossScaleStatus(lowest.scale(), lowest.lastStepScale(), lowest.cleanSteps(), skipped,
+                (int) Math.min(consecutive, skipped), overflow, lowest.overflowParameters(), calibration));
+    }
+
     /** @return true once more consecutive steps were skipped than the configuration tolerates */
     boolean skipLimitExceeded() {
         return consecutiveSkippedSteps > config.maxConsecutiveSkippedSteps();

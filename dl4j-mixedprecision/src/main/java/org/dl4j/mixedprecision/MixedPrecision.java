@@ -245,6 +245,24 @@ public final class MixedPrecision {
         return lossScalerOf(model).status();
     }
 
+    /**
+     * Brings the loss scaling state of distributed workers back to the network they were copied from, for
+     * engines that return parameters and updater state but not the configuration (dl4j-spark's parameter
+     * averaging; {@code dl4j-mixedprecision-spark} calls this after each averaging round): the scale becomes the
+     * smallest any worker ended with, so that the next round does not start from a scale a worker found
+     * overflowing; skipped steps and Inf/NaN counts add up over the workers.
+     *
+     * @param network the network the workers started from, in the state they started from
+     * @param workers each worker's {@link #status} after its steps
+     * @throws IllegalArgumentException if the network is not mixed precision, or the combined state is one
+     *                                  training cannot reach (the states of another network's workers)
+     */
+    public static void combineWorkerStates(Model network, List<LossScaleStatus> workers) {
+        for (LossScaler scaler : requireMixedPrecision(network).lossScalers()) {
+            scaler.combine(workers);
+        }
+    }
+
     /** @return true if the model is a network made mixed precision by {@code enable} or {@code configure} */
     public static boolean isMixedPrecision(Model model) {
         return Network.isNetwork(model) && !Network.of(model).lossScalers().isEmpty();

@@ -108,4 +108,34 @@ class LossScalerTest {
         scaler.update(0);
         assertFalse(scaler.skipLimitExceeded());
     }
+
+    /** Distributed workers start from the network's scaler; their states come back combined. */
+    @Test
+    void workersStatesCombineToTheSmallestScaleAndSummedCounts() {
+        LossScaler driver = new LossScaler(MixedPrecisionConfig.builder().initialScale(1024).growthInterval(100).build());
+        driver.update(3); // one skipped step before the round: scale 512, skipped 1, overflow 3
+        LossScaler first = driver.copy();
+        LossScaler second = driver.copy();
+        for (int i = 0; i < 4; i++) {
+            first.update(0);
+        }
+        second.update(5);
+        second.update(0);
+        second.update(0);
+
+        driver.combine(java.util.List.of(first.status(), second.status()));
+
+        LossScaleStatus combined = driver.status();
+        assertEquals(256, combined.scale(), "the smallest a worker ended with");
+        assertEquals(2, combined.cleanSteps(), "that worker's clean steps");
+        assertEquals(2, combined.skippedSteps(), "1 before the round + 1 on the second worker");
+        assertEquals(8, combined.overflowCount());
+        assertEquals(0, combined.consecutiveSkippedSteps());
+
+        LossScaleStatus before = driver.status();
+        LossScaleStatus impossible = new LossScaleStatus(-1, 256, 0, 2, 0, 8, java.util.List.of(), null);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> driver.combine(java.util.List.of(impossible)));
+        assertEquals(before, driver.status(), "left as it was");
+    }
 }
