@@ -1,5 +1,6 @@
 package org.dl4j.mixedprecision;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,9 @@ import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.weightnoise.IWeightNoise;
 import org.deeplearning4j.nn.weights.IWeightInit;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.nn.weights.WeightInitIdentity;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -258,9 +261,18 @@ public class PrecisionLayer extends FeedForwardLayer {
         return underlying instanceof BaseLayer base ? base : null;
     }
 
+    /**
+     * A wrapped layer that is no {@code BaseLayer} has none of these settings; the wrapper, which is one,
+     * reports a value anyway: DL4J's JSON deserializers take a {@code BaseLayer} without an updater, weight
+     * init, activation or regularization for a legacy file and fail on the wrapper's JSON.
+     */
+    private static <T> T orUnused(T own, T placeholder) {
+        return own != null ? own : placeholder;
+    }
+
     @Override
     public IUpdater getIUpdater() {
-        return settings() == null ? super.getIUpdater() : settings().getIUpdater();
+        return settings() == null ? orUnused(super.getIUpdater(), new NoOp()) : settings().getIUpdater();
     }
 
     @Override
@@ -288,7 +300,8 @@ public class PrecisionLayer extends FeedForwardLayer {
 
     @Override
     public IActivation getActivationFn() {
-        return settings() == null ? super.getActivationFn() : settings().getActivationFn();
+        return settings() == null ? orUnused(super.getActivationFn(), new ActivationIdentity())
+                : settings().getActivationFn();
     }
 
     @Override
@@ -302,7 +315,8 @@ public class PrecisionLayer extends FeedForwardLayer {
 
     @Override
     public IWeightInit getWeightInitFn() {
-        return settings() == null ? super.getWeightInitFn() : settings().getWeightInitFn();
+        return settings() == null ? orUnused(super.getWeightInitFn(), new WeightInitIdentity())
+                : settings().getWeightInitFn();
     }
 
     @Override
@@ -344,7 +358,8 @@ public class PrecisionLayer extends FeedForwardLayer {
 
     @Override
     public List<Regularization> getRegularization() {
-        return settings() == null ? super.getRegularization() : settings().getRegularization();
+        return settings() == null ? orUnused(super.getRegularization(), new ArrayList<>())
+                : settings().getRegularization();
     }
 
     @Override
@@ -358,7 +373,8 @@ public class PrecisionLayer extends FeedForwardLayer {
 
     @Override
     public List<Regularization> getRegularizationBias() {
-        return settings() == null ? super.getRegularizationBias() : settings().getRegularizationBias();
+        return settings() == null ? orUnused(super.getRegularizationBias(), new ArrayList<>())
+                : settings().getRegularizationBias();
     }
 
     @Override

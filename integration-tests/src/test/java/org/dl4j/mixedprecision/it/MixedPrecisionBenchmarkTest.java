@@ -24,7 +24,7 @@ class MixedPrecisionBenchmarkTest {
 
     @Test
     void aReducedRunWritesACompleteReport() throws IOException {
-        Options options = new Options(List.of("update", "iteration", "accuracy"), List.of(20_000L), List.of("Adam", "Nesterovs"),
+        Options options = new Options(List.of("update", "iteration", "accuracy", "parallel"), List.of(20_000L), List.of("Adam", "Nesterovs"),
                 List.of("lenet", "detector"), List.of(4), 1, 1, List.of(1L, 2L), 200, 100, 1, 16, output);
         MixedPrecisionBenchmark.run(options);
 
@@ -64,11 +64,21 @@ class MixedPrecisionBenchmarkTest {
         }
         assertEquals(3, report.get("accuracySummary").size());
 
+        JsonNode parallel = report.get("parallel");
+        assertEquals(2, parallel.size(), "one ParallelWrapper row per model");
+        for (JsonNode row : parallel) {
+            assertEquals(2, row.get("workers").asInt());
+            assertPositive(row, "fp32Millis", "mixedMillis", "fp32Bytes", "mixedBytes");
+            assertEquals(row.get("mixedBytes").asDouble() / row.get("fp32Bytes").asDouble(),
+                    row.get("mixedOverFp32Memory").asDouble(), 1e-9);
+        }
+
         String markdown = Files.readString(output.resolve("report.md"));
-        for (String heading : List.of("## 1. Update phase", "## 2-4. Whole iteration", "## 5. Accuracy", "## 6. Loss scaler")) {
+        for (String heading : List.of("## 1. Update phase", "## 2-4. Whole iteration", "## 5. Accuracy", "## 6. Loss scaler",
+                "## 7. ParallelWrapper")) {
             assertTrue(markdown.contains(heading), heading);
         }
-        assertEquals(2 + 2, markdown.lines().filter(line -> line.startsWith("| lenet") || line.startsWith("| detector")
+        assertEquals(2 + 2 + 2, markdown.lines().filter(line -> line.startsWith("| lenet") || line.startsWith("| detector")
                 || line.startsWith("| 20,164")).count(), markdown);
         assertNotNull(ImageIO.read(output.resolve("loss-scale.png").toFile()), "loss-scale.png is a PNG");
     }

@@ -27,7 +27,9 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  *       mixedOverFp32, fp32Bytes, halfBytes, mixedBytes, mixedOverFp32Memory;</li>
  *   <li>{@code accuracy[]}: precision, seed, accuracy, iterations, skippedAfterSettling (mixed: steps
  *       skipped after the first 100 iterations), scales (mixed: the loss scale after every iteration);</li>
- *   <li>{@code accuracySummary[]}: precision, mean, standardDeviation (sample), runs.</li>
+ *   <li>{@code accuracySummary[]}: precision, mean, standardDeviation (sample), runs;</li>
+ *   <li>{@code parallel[]}: model, batch, workers, fp32Millis, mixedMillis, mixedOverFp32, fp32Bytes, mixedBytes,
+ *       mixedOverFp32Memory (ParallelWrapper, per iteration and per worker).</li>
  * </ul>
  *
  * @param machine    what it ran on
@@ -35,9 +37,11 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  * @param update     part 1
  * @param iteration  parts 2 to 4
  * @param accuracy   parts 5 and 6
+ * @param parallel   part 7
  */
 record BenchmarkReport(Map<String, Object> machine, Map<String, Object> settings, List<UpdateBenchmark.Row> update,
-                       List<IterationBenchmark.Row> iteration, List<AccuracyBenchmark.Run> accuracy) {
+                       List<IterationBenchmark.Row> iteration, List<AccuracyBenchmark.Run> accuracy,
+                       List<ParallelBenchmark.Row> parallel) {
 
     /** Writes report.md, report.json and, with accuracy runs, loss-scale.png into {@code folder}. */
     void writeTo(Path folder) throws IOException {
@@ -103,6 +107,17 @@ record BenchmarkReport(Map<String, Object> machine, Map<String, Object> settings
             }
             md.append("\nLoss-scale trajectories: `loss-scale.png`.\n");
         }
+        if (!parallel.isEmpty()) {
+            md.append("\n## 7. ParallelWrapper, ").append(ParallelBenchmark.WORKERS)
+                    .append(" workers averaging every iteration (median ms per iteration, MB per worker)\n\n")
+                    .append("| model | batch per worker | FP32 ms | mixed ms | mixed / FP32 | FP32 MB | mixed MB |"
+                            + " mixed / FP32 memory |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+            for (ParallelBenchmark.Row r : parallel) {
+                md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f |%n", r.model(),
+                        r.batch(), r.fp32Millis(), r.mixedMillis(), r.mixedOverFp32(), r.fp32Bytes() / 1e6,
+                        r.mixedBytes() / 1e6, r.memoryRatio()));
+            }
+        }
         return md.toString();
     }
 
@@ -131,6 +146,13 @@ record BenchmarkReport(Map<String, Object> machine, Map<String, Object> settings
         }
         json.put("accuracy", runs);
         json.put("accuracySummary", summary());
+        List<Map<String, Object>> parallels = new ArrayList<>();
+        for (ParallelBenchmark.Row r : parallel) {
+            parallels.add(ordered("model", r.model(), "batch", r.batch(), "workers", ParallelBenchmark.WORKERS,
+                    "fp32Millis", r.fp32Millis(), "mixedMillis", r.mixedMillis(), "mixedOverFp32", r.mixedOverFp32(),
+                    "fp32Bytes", r.fp32Bytes(), "mixedBytes", r.mixedBytes(), "mixedOverFp32Memory", r.memoryRatio()));
+        }
+        json.put("parallel", parallels);
         return json;
     }
 

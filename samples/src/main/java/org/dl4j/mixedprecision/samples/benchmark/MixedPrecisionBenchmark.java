@@ -25,8 +25,8 @@ import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * Measures what mixed precision costs and saves, side by side in one run, against DL4J's own FP32 and
- * pure-HALF training: the update phase, whole iterations, training memory, LeNet-5 accuracy over seeds and
- * the loss scaler's behaviour; writes {@code report.md}, {@code report.json} and {@code loss-scale.png}
+ * pure-HALF training: the update phase, whole iterations, training memory, LeNet-5 accuracy over seeds,
+ * the loss scaler's behaviour and ParallelWrapper with 2 workers; writes {@code report.md}, {@code report.json} and {@code loss-scale.png}
  * (see {@link BenchmarkReport}). Runs unchanged with the {@code cuda} profile.
  *
  * <pre>
@@ -42,7 +42,7 @@ public final class MixedPrecisionBenchmark {
 
     /** The options and their defaults (about 15 minutes on 2 CPU cores). */
     static final List<CommandLine.Option> OPTIONS = List.of(
-            new CommandLine.Option("--parts", "LIST", "update,iteration,accuracy", "which parts to run"),
+            new CommandLine.Option("--parts", "LIST", "update,iteration,accuracy,parallel", "which parts to run"),
             new CommandLine.Option("--parameters", "LIST", "1000000,10000000", "update phase: parameter counts"),
             new CommandLine.Option("--updaters", "LIST", "Adam,Nesterovs", "update phase: Adam and/or Nesterovs"),
             new CommandLine.Option("--models", "LIST", "lenet,detector", "whole iteration: lenet and/or detector"),
@@ -59,11 +59,11 @@ public final class MixedPrecisionBenchmark {
     /**
      * The benchmark's settings (see {@link #OPTIONS}).
      *
-     * @param parts         "update", "iteration", "accuracy"
+     * @param parts         "update", "iteration", "accuracy", "parallel"
      * @param parameters    update phase parameter counts
      * @param updaters      update phase updaters
      * @param models        "lenet", "detector"
-     * @param batches       minibatch sizes for whole iterations
+     * @param batches       minibatch sizes for whole iterations (ParallelWrapper: the first, per worker)
      * @param warmups       untimed runs
      * @param repeats       timed runs
      * @param seeds         accuracy seeds
@@ -79,7 +79,7 @@ public final class MixedPrecisionBenchmark {
 
         /** Checks the lists' values. */
         public Options {
-            only("--parts", parts, "update", "iteration", "accuracy");
+            only("--parts", parts, "update", "iteration", "accuracy", "parallel");
             only("--updaters", updaters, "Adam", "Nesterovs");
             only("--models", models, "lenet", "detector");
         }
@@ -160,8 +160,17 @@ public final class MixedPrecisionBenchmark {
             accuracy = AccuracyBenchmark.measure(MnistData.train(files, options.train()),
                     MnistData.test(files, options.test()), options.accuracyBatch(), options.epochs(), options.seeds());
         }
+        List<ParallelBenchmark.Row> parallel = new ArrayList<>();
+        if (options.parts().contains("parallel")) {
+            for (String model : options.models()) {
+                int batch = options.batches().get(0);
+                System.out.println("ParallelWrapper, " + ParallelBenchmark.WORKERS + " workers: " + model + ", batch " + batch);
+                parallel.add(ParallelBenchmark.measure(model, network(model), minibatch(model, batch), options.warmups(),
+                        options.repeats()));
+            }
+        }
         BenchmarkReport report = new BenchmarkReport(MachineInfo.describe(), settings(options), update, iteration,
-                accuracy);
+                accuracy, parallel);
         try {
             report.writeTo(options.output());
         } catch (IOException e) {
