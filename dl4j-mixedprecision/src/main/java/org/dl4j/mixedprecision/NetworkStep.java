@@ -41,6 +41,8 @@ final class NetworkStep {
     private final Map<String, LossScaler> scalers = new LinkedHashMap<>();
     /** The network's parameter array, whose every value a mixed-precision layer or vertex must own. */
     private WeakReference<DataBuffer> parameterBuffer;
+    /** True once every parameter was found owned: a network's layers do not change after it is built. */
+    private boolean everyLayerMixedPrecision;
     private double scale = 1.0;
     private double largestGradient;
     private Decision decision;
@@ -147,7 +149,7 @@ final class NetworkStep {
      */
     private void checkEveryLayerIsMixedPrecision() {
         DataBuffer parameters = parameterBuffer == null ? null : parameterBuffer.get();
-        if (parameters == null) {
+        if (everyLayerMixedPrecision || parameters == null) {
             return;
         }
         long owned;
@@ -162,6 +164,7 @@ final class NetworkStep {
                     + " the loss scale; nothing was updated. Change the FP32 network instead:"
                     + " MixedPrecision.disable(net), TransferLearning on it, then MixedPrecision.enable(...)");
         }
+        everyLayerMixedPrecision = true;
     }
 
     /** Takes over the output layers' reports of the current thread's backward pass. */

@@ -96,7 +96,8 @@ class ModelFileWritesTest {
 
     /** @return a JVM that holds a lock on {@code file}, as a save in progress in another program does */
     private Process lockInAnotherProcess(Path file) throws IOException {
-        Path source = folder.getParent().resolve("LockHolder" + UUID.randomUUID().toString().replace("-", "") + ".java");
+        Path source = Files.createDirectories(folder.resolve("lock-holder"))
+                .resolve("LockHolder" + UUID.randomUUID().toString().replace("-", "") + ".java");
         String name = source.getFileName().toString().replace(".java", "");
         Files.writeString(source, "import java.nio.channels.FileChannel; import java.nio.file.*;\n"
                 + "public class " + name + " { public static void main(String[] a) throws Exception {\n"
