@@ -147,6 +147,27 @@ class SparkTrainingTest {
     }
 
     /**
+     * Without {@link MixedPrecisionSpark#setListeners} nothing comes back, and nothing goes unprotected: with the
+     * default settings every round's workers calibrate their scale on their own first minibatch (no skipped step),
+     * unscale, check and skip on their own, and the driver's network stays uncalibrated.
+     */
+    @org.junit.jupiter.api.Test
+    void withoutTheScaleComingBackEveryRoundsWorkersCalibrateAgain() {
+        JavaRDD<DataSet> train = spark.parallelize(batches(64, 1), 2);
+        WORKERS.clear();
+        Model forgotten = fit(false, MixedPrecisionConfig.defaults(), train, 1, false);
+
+        assertTrue(WORKERS.size() >= 2 * 8, "8 rounds of 2 workers, each its own network: " + WORKERS.size());
+        for (WorkerRecord worker : WORKERS.values()) {
+            assertTrue(worker.mixed && worker.calibrated && worker.applied > 0 && worker.skipped == 0, worker.toString());
+        }
+        LossScaleStatus driver = MixedPrecision.status(forgotten);
+        assertEquals(null, driver.calibration(), "nothing came back to the driver: " + driver);
+        assertEquals(0, driver.skippedSteps());
+        assertEquals(0, forgotten.params().scan(Conditions.notFinite()).intValue());
+    }
+
+    /**
      * Trains a new network on Spark, 2 workers averaging every 4 minibatches, and returns the driver's network.
      *
      * @param config  the mixed-precision settings, or null for FP32
@@ -236,6 +257,7 @@ class SparkTrainingTest {
         volatile long applied;
         volatile long skipped;
         volatile double scale;
+        volatile boolean calibrated;
 
         WorkerRecord(boolean mixed, int scalerIdentity) {
             this.mixed = mixed;
@@ -244,7 +266,8 @@ class SparkTrainingTest {
 
         @Override
         public String toString() {
-            return "worker(applied=" + applied + ", skipped=" + skipped + ", scale=" + scale + ")";
+            return "worker(applied=" + applied + ", skipped=" + skipped + ", scale=" + scale + ", calibrated="
+                    + calibrated + ")";
         }
     }
 
@@ -265,6 +288,7 @@ class SparkTrainingTest {
                     record.applied++;
                 }
                 record.scale = status.scale();
+                record.calibrated = status.calibration() != null;
             }
         }
     }
