@@ -1,8 +1,8 @@
 package org.dl4j.mixedprecision.arbiter;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
+import org.apache.commons.math3.stat.descriptive.rank.Median;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 
@@ -26,11 +26,7 @@ final class IterationStatistics extends BaseTrainingListener {
 
     /** @return the median milliseconds per iteration, the first (warm-up) left out when there are more; NaN if none */
     double medianMillis() {
-        List<Long> sorted = new ArrayList<>(nanos.size() > 1 ? nanos.subList(1, nanos.size()) : nanos);
-        if (sorted.isEmpty()) {
-            return Double.NaN;
-        }
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2) / 1e6;
+        List<Long> timed = nanos.size() > 1 ? nanos.subList(1, nanos.size()) : nanos;
+        return new Median().evaluate(timed.stream().mapToDouble(n -> n / 1e6).toArray());
     }
 }

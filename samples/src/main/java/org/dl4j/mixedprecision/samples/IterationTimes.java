@@ -3,6 +3,7 @@ package org.dl4j.mixedprecision.samples;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.apache.commons.math3.stat.descriptive.rank.Median;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.dl4j.mixedprecision.MixedPrecision;
@@ -37,12 +38,8 @@ public final class IterationTimes extends BaseTrainingListener {
 
     /** @return the median milliseconds per iteration, the first one (warm-up) excluded when there are more */
     public double medianMillis() {
-        List<Long> sorted = new ArrayList<>(nanos.size() > 1 ? nanos.subList(1, nanos.size()) : nanos);
-        if (sorted.isEmpty()) {
-            return Double.NaN;
-        }
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2) / 1e6;
+        List<Long> timed = nanos.size() > 1 ? nanos.subList(1, nanos.size()) : nanos;
+        return new Median().evaluate(timed.stream().mapToDouble(n -> n / 1e6).toArray());
     }
 
     /** @return the score of every iteration, in order */

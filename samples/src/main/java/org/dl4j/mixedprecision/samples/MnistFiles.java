@@ -45,9 +45,23 @@ public final class MnistFiles {
         this.folder = folder;
     }
 
-    /** @return the default cache folder, {@code ~/.cache/dl4j-mixedprecision/mnist} */
+    /**
+     * The system property naming the folder of the samples' caches instead of
+     * {@code ~/.cache/dl4j-mixedprecision}; when set, DL4J's own MNIST folder is not looked into either (the
+     * tests set it, so that they own their state).
+     */
+    public static final String CACHE_PROPERTY = "dl4j.mixedprecision.cache";
+
+    /** @return the folder of the samples' caches: {@value #CACHE_PROPERTY}, or {@code ~/.cache/dl4j-mixedprecision} */
+    public static Path cacheRoot() {
+        String configured = System.getProperty(CACHE_PROPERTY);
+        return configured != null ? Paths.get(configured)
+                : Paths.get(System.getProperty("user.home"), ".cache", "dl4j-mixedprecision");
+    }
+
+    /** @return the MNIST cache folder, {@code mnist} in {@link #cacheRoot()} */
     public static Path defaultCache() {
-        return Paths.get(System.getProperty("user.home"), ".cache", "dl4j-mixedprecision", "mnist");
+        return cacheRoot().resolve("mnist");
     }
 
     /**
@@ -72,7 +86,7 @@ public final class MnistFiles {
     public static MnistFiles findOrObtain() {
         Path dl4j = Paths.get(System.getProperty("user.home"), ".deeplearning4j", "data", "MNIST");
         Path cache = defaultCache();
-        for (Path candidate : List.of(dl4j, cache)) {
+        for (Path candidate : System.getProperty(CACHE_PROPERTY) != null ? List.of(cache) : List.of(dl4j, cache)) {
             if (problems(candidate).isEmpty()) {
                 return new MnistFiles(candidate);
             }

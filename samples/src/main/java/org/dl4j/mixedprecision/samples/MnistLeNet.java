@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -23,6 +24,9 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * MNIST LeNet trained twice on the real MNIST files, in FP32 and in mixed precision, with the same seed
@@ -31,7 +35,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * <pre>
  * mvn -q -pl samples exec:exec -Dsample.main=org.dl4j.mixedprecision.samples.MnistLeNet -Dsample.args="--help"
  * </pre>
- * {@code --help} lists the options ({@link Options#OPTIONS}); MNIST is found or obtained by {@link MnistFiles}.
+ * {@code --help} lists the options ({@link Cli}); MNIST is found or obtained by {@link MnistFiles}.
  */
 public final class MnistLeNet {
 
@@ -63,24 +67,45 @@ public final class MnistLeNet {
      * @param precisions which runs: "fp32", "mixed" or both
      */
     public record Options(Path data, int train, int test, int epochs, int batch, long seed, List<String> precisions) {
+    }
 
-        /** The command-line options, with the defaults above. */
-        static final List<CommandLine.Option> OPTIONS = List.of(
-                new CommandLine.Option("--data", "DIR", null, "folder with the four MNIST IDX files (default: found or obtained)"),
-                new CommandLine.Option("--train", "N", "5000", "training examples"),
-                new CommandLine.Option("--test", "N", "2000", "test examples"),
-                CommandLine.Option.flag("--full", "all 60000 training and 10000 test examples"),
-                new CommandLine.Option("--epochs", "N", "2", "epochs"),
-                new CommandLine.Option("--batch", "N", "64", "minibatch size"),
-                new CommandLine.Option("--seed", "N", "123", "seed of the weights"),
-                new CommandLine.Option("--precision", "P", "both", "fp32, mixed or both"));
+    /** The command line: {@code --help} lists the options and their defaults. */
+    @Command(name = "MnistLeNet", showDefaultValues = true,
+            description = "MNIST LeNet in FP32 and in mixed precision, side by side")
+    static final class Cli implements Callable<Integer> {
+        @Mixin
+        SampleCli.Help help;
+        @Option(names = "--data", paramLabel = "DIR",
+                description = "folder with the four MNIST IDX files (default: found or obtained)")
+        Path data;
+        @Option(names = "--train", paramLabel = "N", defaultValue = "5000", converter = SampleCli.PositiveInt.class,
+                description = "training examples")
+        int train;
+        @Option(names = "--test", paramLabel = "N", defaultValue = "2000", converter = SampleCli.PositiveInt.class,
+                description = "test examples")
+        int test;
+        @Option(names = "--full", description = "all 60000 training and 10000 test examples")
+        boolean full;
+        @Option(names = "--epochs", paramLabel = "N", defaultValue = "2", converter = SampleCli.PositiveInt.class,
+                description = "epochs")
+        int epochs;
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "64", converter = SampleCli.PositiveInt.class,
+                description = "minibatch size")
+        int batch;
+        @Option(names = "--seed", paramLabel = "N", defaultValue = "123", description = "seed of the weights")
+        long seed;
+        @Option(names = "--precision", paramLabel = "P", defaultValue = "both",
+                description = "fp32, mixed or both")
+        SampleCli.Precisions precision;
 
-        /** @return the options given on a command line of {@link #OPTIONS} */
-        static Options from(CommandLine line) {
-            boolean full = line.has("--full");
-            return new Options(line.path("--data"), full ? 60000 : line.positiveInt("--train"),
-                    full ? 10000 : line.positiveInt("--test"), line.positiveInt("--epochs"), line.positiveInt("--batch"),
-                    line.wholeNumber("--seed"), line.precisions("--precision"));
+        Options options() {
+            return new Options(data, full ? 60000 : train, full ? 10000 : test, epochs, batch, seed, precision.runs());
+        }
+
+        @Override
+        public Integer call() {
+            printResults(runExample(options()));
+            return 0;
         }
     }
 
@@ -89,8 +114,7 @@ public final class MnistLeNet {
 
     /** Runs the sample with command-line options ({@code --help} lists them) and prints the comparison table. */
     public static void main(String[] args) {
-        CommandLine.run("MNIST LeNet in FP32 and in mixed precision, side by side", Options.OPTIONS, args,
-                line -> printResults(runExample(Options.from(line))));
+        SampleCli.run(new Cli(), args);
     }
 
     private static void printResults(List<Result> results) {

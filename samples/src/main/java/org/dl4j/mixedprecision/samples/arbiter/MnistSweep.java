@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import org.deeplearning4j.arbiter.MultiLayerSpace;
 import org.deeplearning4j.arbiter.conf.updater.AdamSpace;
 import org.deeplearning4j.arbiter.layers.DenseLayerSpace;
@@ -30,11 +31,14 @@ import org.dl4j.mixedprecision.arbiter.MixedPrecisionTaskCreator;
 import org.dl4j.mixedprecision.arbiter.MultiLayerPrecisionSpace;
 import org.dl4j.mixedprecision.arbiter.Precision;
 import org.dl4j.mixedprecision.arbiter.PrecisionParameterSpace;
-import org.dl4j.mixedprecision.samples.CommandLine;
+import org.dl4j.mixedprecision.samples.SampleCli;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * An Arbiter random search on real MNIST over learning rate, layer width and precision (FP32 or mixed),
@@ -47,16 +51,6 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * </pre>
  */
 public final class MnistSweep {
-
-    /** The command-line options and their defaults. */
-    static final List<CommandLine.Option> OPTIONS = List.of(
-            new CommandLine.Option("--candidates", "N", "8", "candidates to train"),
-            new CommandLine.Option("--train", "N", "3000", "training digits per candidate"),
-            new CommandLine.Option("--test", "N", "1000", "test digits scoring each candidate"),
-            new CommandLine.Option("--epochs", "N", "1", "epochs per candidate"),
-            new CommandLine.Option("--threads", "N", "1", "candidates trained at once"),
-            new CommandLine.Option("--output", "DIR", "target/sweep", "where Arbiter's FileModelSaver writes the models"),
-            new CommandLine.Option("--seed", "N", "42", "seed of the search"));
 
     /**
      * The sweep's settings.
@@ -72,12 +66,47 @@ public final class MnistSweep {
      */
     public record Options(ParameterSpace<Double> learningRates, int candidates, int train, int test, int epochs,
                           int threads, Path output, long seed) {
+    }
 
-        static Options from(CommandLine line) {
-            return new Options(new ContinuousParameterSpace(new LogUniformDistribution(1e-4, 1e-1)),
-                    line.positiveInt("--candidates"), line.positiveInt("--train"), line.positiveInt("--test"),
-                    line.positiveInt("--epochs"), line.positiveInt("--threads"), line.path("--output"),
-                    line.wholeNumber("--seed"));
+    /** The command line: {@code --help} lists the options and their defaults. */
+    @Command(name = "MnistSweep", showDefaultValues = true,
+            description = "An Arbiter random search over learning rate, layer width and precision on MNIST")
+    static final class Cli implements Callable<Integer> {
+        @Mixin
+        SampleCli.Help help;
+        @Option(names = "--candidates", paramLabel = "N", defaultValue = "8", converter = SampleCli.PositiveInt.class,
+                description = "candidates to train")
+        int candidates;
+        @Option(names = "--train", paramLabel = "N", defaultValue = "3000", converter = SampleCli.PositiveInt.class,
+                description = "training digits per candidate")
+        int train;
+        @Option(names = "--test", paramLabel = "N", defaultValue = "1000", converter = SampleCli.PositiveInt.class,
+                description = "test digits scoring each candidate")
+        int test;
+        @Option(names = "--epochs", paramLabel = "N", defaultValue = "1", converter = SampleCli.PositiveInt.class,
+                description = "epochs per candidate")
+        int epochs;
+        @Option(names = "--threads", paramLabel = "N", defaultValue = "1", converter = SampleCli.PositiveInt.class,
+                description = "candidates trained at once")
+        int threads;
+        @Option(names = "--output", paramLabel = "DIR", defaultValue = "target/sweep",
+                description = "where Arbiter's FileModelSaver writes the models")
+        Path output;
+        @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "seed of the search")
+        long seed;
+
+        Options options() {
+            return new Options(new ContinuousParameterSpace(new LogUniformDistribution(1e-4, 1e-1)), candidates, train,
+                    test, epochs, threads, output, seed);
+        }
+
+        @Override
+        public Integer call() {
+            Sweep sweep = run(options());
+            System.out.println(table(sweep.rows()));
+            System.out.printf(Locale.ROOT, "Best: candidate %d, test accuracy %.4f (model in %s/%d/model.bin)%n",
+                    sweep.bestIndex(), sweep.bestScore(), output, sweep.bestIndex());
+            return 0;
         }
     }
 
@@ -107,13 +136,7 @@ public final class MnistSweep {
 
     /** Runs the sweep with command-line options ({@code --help} lists them) and prints the candidates. */
     public static void main(String[] args) {
-        CommandLine.run("An Arbiter random search over learning rate, layer width and precision on MNIST", OPTIONS, args,
-                line -> {
-                    Sweep sweep = run(Options.from(line));
-                    System.out.println(table(sweep.rows()));
-                    System.out.printf(Locale.ROOT, "Best: candidate %d, test accuracy %.4f (model in %s/%d/model.bin)%n",
-                            sweep.bestIndex(), sweep.bestScore(), line.path("--output"), sweep.bestIndex());
-                });
+        SampleCli.run(new Cli(), args);
     }
 
     /**

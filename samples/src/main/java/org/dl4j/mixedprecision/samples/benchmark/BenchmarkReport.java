@@ -51,7 +51,7 @@ record BenchmarkReport(Map<String, Object> machine, Map<String, Object> settings
                 json());
         List<AccuracyBenchmark.Run> mixed = accuracy.stream().filter(run -> !run.scales().isEmpty()).toList();
         if (!mixed.isEmpty()) {
-            LineChart scales = new LineChart("Loss scale per iteration, mixed-precision LeNet runs (log2)", true);
+            LineChart scales = new LineChart("Loss scale per iteration, mixed-precision LeNet runs", "loss scale", true);
             mixed.forEach(run -> scales.add("seed " + run.seed(), run.scales()));
             scales.write(folder.resolve("loss-scale.png"));
         }

@@ -4,24 +4,27 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.dl4j.mixedprecision.samples.CommandLine;
 import org.dl4j.mixedprecision.samples.MnistData;
 import org.dl4j.mixedprecision.samples.MnistFiles;
 import org.dl4j.mixedprecision.samples.MnistLeNet;
+import org.dl4j.mixedprecision.samples.SampleCli;
 import org.dl4j.mixedprecision.samples.detection.MnistCanvases;
 import org.dl4j.mixedprecision.samples.detection.MnistDetection;
 import org.dl4j.mixedprecision.samples.detection.TinyYoloDetector;
 import org.dl4j.mixedprecision.samples.detection.VocDataSets;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Measures what mixed precision costs and saves, side by side in one run, against DL4J's own FP32 and
@@ -40,24 +43,8 @@ public final class MixedPrecisionBenchmark {
     private static final double[][] DETECTOR_ANCHORS = {{8, 18}, {18, 20}};
     private static final int CANVASES = 200;
 
-    /** The options and their defaults (about 15 minutes on 2 CPU cores). */
-    static final List<CommandLine.Option> OPTIONS = List.of(
-            new CommandLine.Option("--parts", "LIST", "update,iteration,accuracy,parallel", "which parts to run"),
-            new CommandLine.Option("--parameters", "LIST", "1000000,10000000", "update phase: parameter counts"),
-            new CommandLine.Option("--updaters", "LIST", "Adam,Nesterovs", "update phase: Adam and/or Nesterovs"),
-            new CommandLine.Option("--models", "LIST", "lenet,detector", "whole iteration: lenet and/or detector"),
-            new CommandLine.Option("--batches", "LIST", "32,128", "whole iteration and memory: minibatch sizes"),
-            new CommandLine.Option("--warmups", "N", "2", "untimed runs before each measurement"),
-            new CommandLine.Option("--repeats", "N", "5", "timed runs per measurement (the median is reported)"),
-            new CommandLine.Option("--seeds", "LIST", "1,2,3", "accuracy: seeds of the weights"),
-            new CommandLine.Option("--train", "N", "4000", "accuracy: MNIST training digits"),
-            new CommandLine.Option("--test", "N", "2000", "accuracy: MNIST test digits"),
-            new CommandLine.Option("--epochs", "N", "1", "accuracy: epochs"),
-            new CommandLine.Option("--accuracy-batch", "N", "16", "accuracy: minibatch size"),
-            new CommandLine.Option("--output", "DIR", "target/benchmark", "where the report goes"));
-
     /**
-     * The benchmark's settings (see {@link #OPTIONS}).
+     * The benchmark's settings (see {@link Cli}).
      *
      * @param parts         "update", "iteration", "accuracy", "parallel"
      * @param parameters    update phase parameter counts
@@ -82,30 +69,15 @@ public final class MixedPrecisionBenchmark {
             only("--parts", parts, "update", "iteration", "accuracy", "parallel");
             only("--updaters", updaters, "Adam", "Nesterovs");
             only("--models", models, "lenet", "detector");
+            positive("--parameters", parameters);
+            positive("--batches", batches);
+            positive("--seeds", seeds);
         }
 
-        static Options from(CommandLine line) {
-            return new Options(words(line.text("--parts")), numbers(line, "--parameters"), words(line.text("--updaters")),
-                    words(line.text("--models")), numbers(line, "--batches").stream().map(Long::intValue).toList(),
-                    (int) line.wholeNumber("--warmups"), line.positiveInt("--repeats"), numbers(line, "--seeds"),
-                    line.positiveInt("--train"), line.positiveInt("--test"), line.positiveInt("--epochs"),
-                    line.positiveInt("--accuracy-batch"), line.path("--output"));
-        }
-
-        private static List<String> words(String list) {
-            return Arrays.stream(list.split(",")).map(String::trim).filter(w -> !w.isEmpty()).toList();
-        }
-
-        private static List<Long> numbers(CommandLine line, String name) {
-            try {
-                List<Long> values = words(line.text(name)).stream().map(Long::parseLong).toList();
-                if (values.isEmpty() || values.stream().anyMatch(v -> v < 1)) {
-                    throw new NumberFormatException();
-                }
-                return values;
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(name + " must be a comma-separated list of positive whole numbers, got "
-                        + line.text(name));
+        private static void positive(String name, List<? extends Number> values) {
+            if (values.isEmpty() || values.stream().anyMatch(v -> v.longValue() < 1)) {
+                throw new IllegalArgumentException(name + " must be a comma-separated list of whole numbers >= 1, got "
+                        + values);
             }
         }
 
@@ -121,15 +93,68 @@ public final class MixedPrecisionBenchmark {
     private MixedPrecisionBenchmark() {
     }
 
+    /** The command line: {@code --help} lists the options and their defaults (about 15 minutes on 2 CPU cores). */
+    @Command(name = "MixedPrecisionBenchmark", showDefaultValues = true,
+            description = "Mixed precision against FP32 and pure HALF: update phase, iterations, memory, accuracy")
+    static final class Cli implements Callable<Integer> {
+        @Mixin
+        SampleCli.Help help;
+        @Option(names = "--parts", paramLabel = "LIST", split = ",", defaultValue = "update,iteration,accuracy,parallel",
+                description = "which parts to run")
+        List<String> parts;
+        @Option(names = "--parameters", paramLabel = "LIST", split = ",", defaultValue = "1000000,10000000",
+                description = "update phase: parameter counts")
+        List<Long> parameters;
+        @Option(names = "--updaters", paramLabel = "LIST", split = ",", defaultValue = "Adam,Nesterovs",
+                description = "update phase: Adam and/or Nesterovs")
+        List<String> updaters;
+        @Option(names = "--models", paramLabel = "LIST", split = ",", defaultValue = "lenet,detector",
+                description = "whole iteration: lenet and/or detector")
+        List<String> models;
+        @Option(names = "--batches", paramLabel = "LIST", split = ",", defaultValue = "32,128",
+                description = "whole iteration and memory: minibatch sizes")
+        List<Integer> batches;
+        @Option(names = "--warmups", paramLabel = "N", defaultValue = "2", converter = SampleCli.NonNegativeInt.class,
+                description = "untimed runs before each measurement")
+        int warmups;
+        @Option(names = "--repeats", paramLabel = "N", defaultValue = "5", converter = SampleCli.PositiveInt.class,
+                description = "timed runs per measurement (the median is reported)")
+        int repeats;
+        @Option(names = "--seeds", paramLabel = "LIST", split = ",", defaultValue = "1,2,3",
+                description = "accuracy: seeds of the weights")
+        List<Long> seeds;
+        @Option(names = "--train", paramLabel = "N", defaultValue = "4000", converter = SampleCli.PositiveInt.class,
+                description = "accuracy: MNIST training digits")
+        int train;
+        @Option(names = "--test", paramLabel = "N", defaultValue = "2000", converter = SampleCli.PositiveInt.class,
+                description = "accuracy: MNIST test digits")
+        int test;
+        @Option(names = "--epochs", paramLabel = "N", defaultValue = "1", converter = SampleCli.PositiveInt.class,
+                description = "accuracy: epochs")
+        int epochs;
+        @Option(names = "--accuracy-batch", paramLabel = "N", defaultValue = "16", converter = SampleCli.PositiveInt.class,
+                description = "accuracy: minibatch size")
+        int accuracyBatch;
+        @Option(names = "--output", paramLabel = "DIR", defaultValue = "target/benchmark", description = "where the report goes")
+        Path output;
+
+        Options options() {
+            return new Options(parts, parameters, updaters, models, batches, warmups, repeats, seeds, train, test, epochs,
+                    accuracyBatch, output);
+        }
+
+        @Override
+        public Integer call() {
+            BenchmarkReport report = run(options());
+            System.out.println(report.markdown());
+            System.out.println("Written to " + output.toAbsolutePath());
+            return 0;
+        }
+    }
+
     /** Runs the benchmark with command-line options ({@code --help} lists them) and prints the Markdown report. */
     public static void main(String[] args) {
-        CommandLine.run("Mixed precision against FP32 and pure HALF: update phase, iterations, memory, accuracy",
-                OPTIONS, args, line -> {
-                    Options options = Options.from(line);
-                    BenchmarkReport report = run(options);
-                    System.out.println(report.markdown());
-                    System.out.println("Written to " + options.output().toAbsolutePath());
-                });
+        SampleCli.run(new Cli(), args);
     }
 
     /** Runs the parts the options ask for and writes the report into the output folder. */

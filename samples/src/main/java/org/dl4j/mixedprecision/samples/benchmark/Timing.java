@@ -1,6 +1,7 @@
 package org.dl4j.mixedprecision.samples.benchmark;
 
 import java.util.Arrays;
+import org.apache.commons.math3.stat.descriptive.rank.Median;
 
 /**
  * Wall-clock medians of pieces of work that are compared with each other: each is run a few times to warm
@@ -32,13 +33,7 @@ final class Timing {
                 millis[w][i] = (System.nanoTime() - start) / 1e6;
             }
         }
-        return Arrays.stream(millis).mapToDouble(Timing::median).toArray();
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int middle = sorted.length / 2;
-        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        Median median = new Median();
+        return Arrays.stream(millis).mapToDouble(median::evaluate).toArray();
     }
 }

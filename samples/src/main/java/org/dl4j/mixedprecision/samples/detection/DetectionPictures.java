@@ -3,10 +3,14 @@ package org.dl4j.mixedprecision.samples.detection;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.FontMetrics;
 import java.awt.Graphics2D;
+import java.awt.Rectangle;
+import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
@@ -14,7 +18,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Draws an image with boxes on it (ground truth in green, predictions in red with their class and
- * confidence), enlarged so that small canvases stay readable, and writes it as a PNG.
+ * confidence), enlarged so that small canvases stay readable, and writes it as a PNG. A 3-channel image is
+ * drawn in colour (DataVec's image loader gives channels in OpenCV's blue, green, red order); labels sit on
+ * a filled background and are moved down when they would cover an earlier one.
  */
 public final class DetectionPictures {
 
@@ -25,7 +31,8 @@ public final class DetectionPictures {
     }
 
     /**
-     * @param image       one image, [channels, height, width] with values in [0, 1] (the first channel is drawn)
+     * @param image       one image, [channels, height, width] with values in [0, 1]: 1 channel (gray) or 3
+     *                    (blue, green, red, as DataVec loads them)
      * @param truth       its ground-truth boxes, in pixels
      * @param predictions the detector's boxes, in pixels
      * @param classNames  the name of each class index
@@ -36,34 +43,60 @@ public final class DetectionPictures {
                              int zoom, Path file) throws IOException {
         int height = (int) image.size(1);
         int width = (int) image.size(2);
+        boolean color = image.size(0) == 3;
         BufferedImage picture = new BufferedImage(width * zoom, height * zoom, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < height * zoom; y++) {
             for (int x = 0; x < width * zoom; x++) {
-                int gray = (int) Math.round(Math.min(1.0, Math.max(0.0, image.getDouble(0, y / zoom, x / zoom))) * 255);
-                picture.setRGB(x, y, gray << 16 | gray << 8 | gray);
+                int gray = level(image, 0, y / zoom, x / zoom);
+                int rgb = color ? level(image, 2, y / zoom, x / zoom) << 16 | level(image, 1, y / zoom, x / zoom) << 8
+                        | level(image, 0, y / zoom, x / zoom) : gray << 16 | gray << 8 | gray;
+                picture.setRGB(x, y, rgb);
             }
         }
         Graphics2D g = picture.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setStroke(new BasicStroke(2f));
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
         for (Box box : truth) {
-            draw(g, box, zoom, TRUTH, null);
+            g.setColor(TRUTH);
+            g.draw(rectangle(box, zoom));
         }
+        List<Rectangle> labels = new ArrayList<>();
         for (Box box : predictions) {
-            draw(g, box, zoom, PREDICTION, String.format(Locale.ROOT, "%s %.2f", classNames.get(box.classIndex()),
-                    box.confidence()));
+            Rectangle drawn = rectangle(box, zoom);
+            g.setColor(PREDICTION);
+            g.draw(drawn);
+            label(g, String.format(Locale.ROOT, "%s %.2f", classNames.get(box.classIndex()), box.confidence()), drawn,
+                    labels, picture.getHeight());
         }
         g.dispose();
         ImageIO.write(picture, "png", file.toFile());
     }
 
-    private static void draw(Graphics2D g, Box box, int zoom, Color color, String label) {
-        g.setColor(color);
+    private static int level(INDArray image, int channel, int y, int x) {
+        return (int) Math.round(Math.min(1.0, Math.max(0.0, image.getDouble(channel, y, x))) * 255);
+    }
+
+    private static Rectangle rectangle(Box box, int zoom) {
         int x = (int) Math.round(box.x1() * zoom);
         int y = (int) Math.round(box.y1() * zoom);
-        g.drawRect(x, y, (int) Math.round((box.x2() - box.x1()) * zoom), (int) Math.round((box.y2() - box.y1()) * zoom));
-        if (label != null) {
-            g.drawString(label, x + 2, Math.max(12, y - 3));
+        return new Rectangle(x, y, (int) Math.round((box.x2() - box.x1()) * zoom),
+                (int) Math.round((box.y2() - box.y1()) * zoom));
+    }
+
+    /** Draws a label above its box (inside the picture), below any earlier label it would cover. */
+    static Rectangle label(Graphics2D g, String text, Rectangle box, List<Rectangle> earlier, int pictureHeight) {
+        FontMetrics metrics = g.getFontMetrics();
+        Rectangle place = new Rectangle(box.x, Math.max(0, box.y - metrics.getHeight()), metrics.stringWidth(text) + 4,
+                metrics.getHeight());
+        while (earlier.stream().anyMatch(place::intersects) && place.y + place.height < pictureHeight) {
+            place.y += metrics.getHeight();
         }
+        earlier.add(place);
+        g.setColor(PREDICTION);
+        g.fill(place);
+        g.setColor(Color.WHITE);
+        g.drawString(text, place.x + 2, place.y + metrics.getAscent());
+        return place;
     }
 }

@@ -6,14 +6,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.UUID;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.dl4j.mixedprecision.samples.CachedFolder;
 import org.dl4j.mixedprecision.samples.MnistData;
 import org.dl4j.mixedprecision.samples.MnistFiles;
 import org.nd4j.linalg.dataset.DataSet;
@@ -43,10 +42,10 @@ public final class MnistCanvases {
     /**
      * The canvases of one configuration, written on first use into {@code cache} and reused afterwards:
      * training canvases from MNIST's training digits, test canvases from its test digits. A folder is
-     * written under a temporary name and renamed when complete, so an interrupted run leaves none half
-     * written.
+     * written as a {@link CachedFolder}: under a temporary name, renamed when complete, removed when the run
+     * fails or, if it was killed, by the next.
      *
-     * @param cache the folder holding the datasets of every configuration
+     * @param cache   the folder holding the datasets of every configuration
      * @param files   the MNIST files
      * @param size    canvas width and height in pixels
      * @param cell    the detector's grid cell in pixels
@@ -58,24 +57,15 @@ public final class MnistCanvases {
      */
     public static Path cached(Path cache, MnistFiles files, int size, int cell, int classes, int train, int test,
                               long seed) {
-        if (classes < 1 || classes > 10) {
-            throw new IllegalArgumentException("MNIST has the digits 0 to 9: use 1 to 10 classes, got " + classes);
-        }
+        checkSettings(size, classes);
         Path folder = cache.resolve(String.format(Locale.ROOT, "%dpx-cell%d-%dclasses-%d-%d-seed%d", size, cell,
                 classes, train, test, seed));
-        if (Files.isDirectory(folder)) {
-            return folder;
-        }
-        Path partial = cache.resolve(folder.getFileName() + ".partial-" + UUID.randomUUID());
-        write(digitsBelow(MnistData.train(files, TRAIN_DIGITS), classes), partial.resolve("train"), train, size, cell, seed);
-        write(digitsBelow(MnistData.test(files, TEST_DIGITS), classes), partial.resolve("test"), test, size, cell,
-                seed + 1);
-        try {
-            Files.move(partial, folder, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot rename " + partial + " to " + folder, e);
-        }
-        return folder;
+        return CachedFolder.written(folder, partial -> {
+            write(digitsBelow(MnistData.train(files, TRAIN_DIGITS), classes), partial.resolve("train"), train, size, cell,
+                    seed);
+            write(digitsBelow(MnistData.test(files, TEST_DIGITS), classes), partial.resolve("test"), test, size, cell,
+                    seed + 1);
+        });
     }
 
     private static DataSet digitsBelow(DataSet digits, int classes) {
@@ -86,6 +76,21 @@ public final class MnistCanvases {
             }
         }
         return DataSet.merge(kept);
+    }
+
+    /**
+     * Checks the canvases' settings before any work is done.
+     *
+     * @throws IllegalArgumentException for a canvas under 48 pixels or a class count outside 1 to 10
+     */
+    static void checkSettings(int size, int classes) {
+        if (size < 48) {
+            throw new IllegalArgumentException("MNIST canvases must be >= 48 pixels wide (--size), got " + size);
+        }
+        if (classes < 1 || classes > 10) {
+            throw new IllegalArgumentException("MNIST has the digits 0 to 9: use 1 to 10 classes (--classes), got "
+                    + classes);
+        }
     }
 
     /** One canvas: its pixels (row-major, 0 to 1) and its digits' boxes. */

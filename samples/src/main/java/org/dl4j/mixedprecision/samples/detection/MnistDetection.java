@@ -9,21 +9,25 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import org.deeplearning4j.datasets.datavec.RecordReaderDataSetIterator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.dl4j.mixedprecision.LossScaleStatus;
 import org.dl4j.mixedprecision.MixedPrecision;
-import org.dl4j.mixedprecision.samples.CommandLine;
 import org.dl4j.mixedprecision.samples.IterationTimes;
 import org.dl4j.mixedprecision.samples.LineChart;
 import org.dl4j.mixedprecision.samples.MnistFiles;
 import org.dl4j.mixedprecision.samples.ProgressListener;
+import org.dl4j.mixedprecision.samples.SampleCli;
 import org.dl4j.mixedprecision.samples.TrainingMemory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.SerializationFeature;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * The project's main sample: a TinyYOLO-style detector ({@link TinyYoloDetector}) trained from scratch
@@ -51,26 +55,8 @@ public final class MnistDetection {
     private static final int ANCHORS = 2;
     private static final int PICTURE_PIXELS = 384;
 
-    /** The command-line options and their defaults (sized for about 10 minutes on 2 CPU cores). */
-    static final List<CommandLine.Option> OPTIONS = List.of(
-            new CommandLine.Option("--precision", "P", "both", "fp32, mixed or both"),
-            new CommandLine.Option("--epochs", "N", "3", "epochs"),
-            new CommandLine.Option("--batch", "N", "8", "minibatch size"),
-            new CommandLine.Option("--size", "PIXELS", "48", "image width and height, a multiple of --cell (canvases: >= 48)"),
-            new CommandLine.Option("--cell", "PIXELS", "16", "the detector's grid cell, a power of 2"),
-            new CommandLine.Option("--width", "N", "4", "channels of the detector's first block, doubled by each next one"),
-            new CommandLine.Option("--channels", "N", "1", "image channels: 1 (grayscale) or 3"),
-            new CommandLine.Option("--classes", "N", "10", "MNIST canvases of the digits 0 to N-1 (2 trains much faster)"),
-            new CommandLine.Option("--train", "N", "2000", "training canvases to generate"),
-            new CommandLine.Option("--test", "N", "300", "test canvases to generate"),
-            new CommandLine.Option("--lr", "X", "0.005", "Adam's learning rate"),
-            new CommandLine.Option("--data", "DIR", null,
-                    "your own data instead of MNIST canvases: DIR/train and DIR/test, each with JPEGImages/ and Annotations/ (VOC XML)"),
-            new CommandLine.Option("--output", "DIR", "target/detection-output", "where results.json and the pictures go"),
-            new CommandLine.Option("--seed", "N", "42", "seed of the data and the weights"));
-
     /**
-     * The sample's settings (see {@link #OPTIONS}).
+     * The sample's settings (see {@link Cli}), checked together before any work is done.
      *
      * @param precisions "fp32", "mixed" or both, in that order
      * @param epochs     epochs
@@ -90,12 +76,81 @@ public final class MnistDetection {
     public record Options(List<String> precisions, int epochs, int batch, int size, int cell, int width, int channels,
                           int classes, int train, int test, double learningRate, Path data, Path output, long seed) {
 
-        static Options from(CommandLine line) {
-            int channels = Integer.parseInt(line.choice("--channels", "1", "3"));
-            return new Options(line.precisions("--precision"), line.positiveInt("--epochs"), line.positiveInt("--batch"),
-                    line.positiveInt("--size"), line.positiveInt("--cell"), line.positiveInt("--width"), channels,
-                    line.positiveInt("--classes"), line.positiveInt("--train"), line.positiveInt("--test"), line.positiveNumber("--lr"),
-                    line.path("--data"), line.path("--output"), line.wholeNumber("--seed"));
+        /** @throws IllegalArgumentException for settings that do not fit together, naming the options */
+        public Options {
+            if (channels != 1 && channels != 3) {
+                throw new IllegalArgumentException("--channels must be 1 (grayscale) or 3 (color), got " + channels);
+            }
+            TinyYoloDetector.grid(size, cell);
+            if (data == null) {
+                MnistCanvases.checkSettings(size, classes);
+            }
+        }
+    }
+
+    /** The command line: {@code --help} lists the options and their defaults (sized for ~10 minutes on 2 cores). */
+    @Command(name = "MnistDetection", showDefaultValues = true,
+            description = "A TinyYOLO-style detector trained in FP32 and in mixed precision, side by side")
+    static final class Cli implements Callable<Integer> {
+        @Mixin
+        SampleCli.Help help;
+        @Option(names = "--precision", paramLabel = "P", defaultValue = "both",
+                description = "fp32, mixed or both")
+        SampleCli.Precisions precision;
+        @Option(names = "--epochs", paramLabel = "N", defaultValue = "3", converter = SampleCli.PositiveInt.class,
+                description = "epochs")
+        int epochs;
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "8", converter = SampleCli.PositiveInt.class,
+                description = "minibatch size")
+        int batch;
+        @Option(names = "--size", paramLabel = "PIXELS", defaultValue = "48", converter = SampleCli.PositiveInt.class,
+                description = "image width and height, a multiple of --cell (canvases: >= 48)")
+        int size;
+        @Option(names = "--cell", paramLabel = "PIXELS", defaultValue = "16", converter = SampleCli.PositiveInt.class,
+                description = "the detector's grid cell, a power of 2")
+        int cell;
+        @Option(names = "--width", paramLabel = "N", defaultValue = "4", converter = SampleCli.PositiveInt.class,
+                description = "channels of the detector's first block, doubled by each next one")
+        int width;
+        @Option(names = "--channels", paramLabel = "N", defaultValue = "1", converter = SampleCli.PositiveInt.class,
+                description = "image channels: 1 (grayscale) or 3 (color)")
+        int channels;
+        @Option(names = "--classes", paramLabel = "N", defaultValue = "10", converter = SampleCli.PositiveInt.class,
+                description = "MNIST canvases of the digits 0 to N-1 (2 trains much faster)")
+        int classes;
+        @Option(names = "--train", paramLabel = "N", defaultValue = "2000", converter = SampleCli.PositiveInt.class,
+                description = "training canvases to generate")
+        int train;
+        @Option(names = "--test", paramLabel = "N", defaultValue = "300", converter = SampleCli.PositiveInt.class,
+                description = "test canvases to generate")
+        int test;
+        @Option(names = "--lr", paramLabel = "X", defaultValue = "0.005", converter = SampleCli.PositiveNumber.class,
+                description = "Adam's learning rate")
+        double learningRate;
+        @Option(names = "--data", paramLabel = "DIR", description = "your own data instead of MNIST canvases: DIR/train"
+                + " and DIR/test, each with JPEGImages/ and Annotations/ (VOC XML)")
+        Path data;
+        @Option(names = "--output", paramLabel = "DIR", defaultValue = "target/detection-output",
+                description = "where results.json and the pictures go")
+        Path output;
+        @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "seed of the data and the weights")
+        long seed;
+
+        Options options() {
+            return new Options(precision.runs(), epochs, batch, size, cell, width, channels, classes, train, test,
+                    learningRate, data, output, seed);
+        }
+
+        @Override
+        public Integer call() {
+            List<Result> results = runExample(options());
+            System.out.println();
+            System.out.println(table(results));
+            System.out.println("Memory: parameters + gradients + HALF copies of both + updater state + workspaces,"
+                    + " counted array by array.");
+            System.out.println("On CPUs without FP16 arithmetic ND4J's HALF kernels are much slower than FLOAT:"
+                    + " mixed precision saves memory there, and pays off in speed on GPUs.");
+            return 0;
         }
     }
 
@@ -124,16 +179,7 @@ public final class MnistDetection {
 
     /** Runs the sample with command-line options ({@code --help} lists them). */
     public static void main(String[] args) {
-        CommandLine.run("A TinyYOLO-style detector trained in FP32 and in mixed precision, side by side", OPTIONS, args,
-                line -> {
-                    List<Result> results = runExample(Options.from(line));
-                    System.out.println();
-                    System.out.println(table(results));
-                    System.out.println("Memory: parameters + gradients + HALF copies of both + updater state + workspaces,"
-                            + " counted array by array.");
-                    System.out.println("On CPUs without FP16 arithmetic ND4J's HALF kernels are much slower than FLOAT:"
-                            + " mixed precision saves memory there, and pays off in speed on GPUs.");
-                });
+        SampleCli.run(new Cli(), args);
     }
 
     /**
@@ -185,9 +231,9 @@ public final class MnistDetection {
         }
     }
 
-    /** @return where the MNIST canvases are cached, {@code ~/.cache/dl4j-mixedprecision/mnist-detection} */
+    /** @return where the MNIST canvases are cached, {@code mnist-detection} in {@link MnistFiles#cacheRoot()} */
     public static Path canvasCache() {
-        return MnistFiles.defaultCache().resolveSibling("mnist-detection");
+        return MnistFiles.cacheRoot().resolve("mnist-detection");
     }
 
     private static RecordReaderDataSetIterator iterator(Options options, int grid, Path folder) {
@@ -247,8 +293,8 @@ public final class MnistDetection {
     }
 
     private static void writeOutputs(Path output, List<Result> results) throws IOException {
-        LineChart losses = new LineChart("Training loss per iteration", false);
-        LineChart scales = new LineChart("Loss scale per iteration (log2)", true);
+        LineChart losses = new LineChart("Training loss per iteration", "loss", false);
+        LineChart scales = new LineChart("Loss scale per iteration", "loss scale", true);
         List<Map<String, Object>> json = new ArrayList<>();
         for (Result r : results) {
             losses.add(r.precision(), r.losses());

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -16,12 +17,15 @@ import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.dl4j.mixedprecision.LossScaleStatus;
 import org.dl4j.mixedprecision.MixedPrecision;
-import org.dl4j.mixedprecision.samples.CommandLine;
 import org.dl4j.mixedprecision.samples.MnistData;
 import org.dl4j.mixedprecision.samples.MnistFiles;
 import org.dl4j.mixedprecision.samples.MnistLeNet;
+import org.dl4j.mixedprecision.samples.SampleCli;
 import org.dl4j.mixedprecision.spark.MixedPrecisionSpark;
 import org.nd4j.linalg.dataset.DataSet;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * The MNIST LeNet of {@link MnistLeNet} trained on Spark with dl4j-spark's parameter averaging, in FP32 and
@@ -30,7 +34,7 @@ import org.nd4j.linalg.dataset.DataSet;
  * <pre>
  * mvn -q -pl samples exec:exec -Dsample.main=org.dl4j.mixedprecision.samples.spark.MnistLeNetSpark
  * </pre>
- * {@code --help} lists the options ({@link Options#OPTIONS}). The master is {@code local[*]} unless
+ * {@code --help} lists the options ({@link Cli}). The master is {@code local[*]} unless
  * {@code --master} or {@code spark-submit} says otherwise. The driver reads MNIST and hands the minibatches to
  * Spark, so the workers need no files.
  */
@@ -66,24 +70,50 @@ public final class MnistLeNetSpark {
      */
     public record Options(Path data, String master, int train, int test, int epochs, int batch, int averaging,
                           long seed, List<String> precisions) {
+    }
 
-        /** The command-line options, with the defaults above. */
-        static final List<CommandLine.Option> OPTIONS = List.of(
-                new CommandLine.Option("--data", "DIR", null, "folder with the four MNIST IDX files (default: found or obtained)"),
-                new CommandLine.Option("--master", "URL", "local[*]", "Spark master, unless spark-submit sets one"),
-                new CommandLine.Option("--train", "N", "5000", "training examples"),
-                new CommandLine.Option("--test", "N", "2000", "test examples"),
-                new CommandLine.Option("--epochs", "N", "2", "epochs"),
-                new CommandLine.Option("--batch", "N", "64", "minibatch size of each worker"),
-                new CommandLine.Option("--averaging", "N", "5", "minibatches each worker trains between averagings"),
-                new CommandLine.Option("--seed", "N", "123", "seed of the weights"),
-                new CommandLine.Option("--precision", "P", "both", "fp32, mixed or both"));
+    /** The command line: {@code --help} lists the options and their defaults. */
+    @Command(name = "MnistLeNetSpark", showDefaultValues = true,
+            description = "MNIST LeNet on Spark (parameter averaging) in FP32 and in mixed precision, side by side")
+    static final class Cli implements Callable<Integer> {
+        @Mixin
+        SampleCli.Help help;
+        @Option(names = "--data", paramLabel = "DIR",
+                description = "folder with the four MNIST IDX files (default: found or obtained)")
+        Path data;
+        @Option(names = "--master", paramLabel = "URL", defaultValue = "local[*]",
+                description = "Spark master, unless spark-submit sets one")
+        String master;
+        @Option(names = "--train", paramLabel = "N", defaultValue = "5000", converter = SampleCli.PositiveInt.class,
+                description = "training examples")
+        int train;
+        @Option(names = "--test", paramLabel = "N", defaultValue = "2000", converter = SampleCli.PositiveInt.class,
+                description = "test examples")
+        int test;
+        @Option(names = "--epochs", paramLabel = "N", defaultValue = "2", converter = SampleCli.PositiveInt.class,
+                description = "epochs")
+        int epochs;
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "64", converter = SampleCli.PositiveInt.class,
+                description = "minibatch size of each worker")
+        int batch;
+        @Option(names = "--averaging", paramLabel = "N", defaultValue = "5", converter = SampleCli.PositiveInt.class,
+                description = "minibatches each worker trains between averagings")
+        int averaging;
+        @Option(names = "--seed", paramLabel = "N", defaultValue = "123", description = "seed of the weights")
+        long seed;
+        @Option(names = "--precision", paramLabel = "P", defaultValue = "both",
+                description = "fp32, mixed or both")
+        SampleCli.Precisions precision;
 
-        /** @return the options given on a command line of {@link #OPTIONS} */
-        static Options from(CommandLine line) {
-            return new Options(line.path("--data"), line.text("--master"), line.positiveInt("--train"),
-                    line.positiveInt("--test"), line.positiveInt("--epochs"), line.positiveInt("--batch"),
-                    line.positiveInt("--averaging"), line.wholeNumber("--seed"), line.precisions("--precision"));
+        Options options() {
+            return new Options(data, master, train, test, epochs, batch, averaging, seed, precision.runs());
+        }
+
+        @Override
+        public Integer call() {
+            System.out.println();
+            System.out.println(table(runExample(options())));
+            return 0;
         }
     }
 
@@ -92,11 +122,7 @@ public final class MnistLeNetSpark {
 
     /** Runs the sample with command-line options ({@code --help} lists them) and prints the comparison table. */
     public static void main(String[] args) {
-        CommandLine.run("MNIST LeNet on Spark (parameter averaging) in FP32 and in mixed precision, side by side",
-                Options.OPTIONS, args, line -> {
-                    System.out.println();
-                    System.out.println(table(runExample(Options.from(line))));
-                });
+        SampleCli.run(new Cli(), args);
     }
 
     /** @return one result per requested precision, in the order requested */
