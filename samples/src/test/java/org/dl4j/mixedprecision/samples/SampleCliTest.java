@@ -65,7 +65,8 @@ class SampleCliTest {
         CommandLine line = SampleCli.commandLine(new MnistLeNet.Cli()).setErr(new PrintWriter(err));
         Path missing = Paths.get("/no such folder");
         assertEquals(2, line.execute("--data", missing.toString()));
-        assertTrue(err.toString().startsWith("Error: MNIST folder " + missing + " is not usable"), err.toString());
+        assertTrue(err.toString().startsWith("Error: Folder " + missing + " does not hold an IDX dataset in MNIST's layout"),
+                err.toString());
         assertEquals(1, err.toString().strip().lines().count(), err.toString());
     }
 

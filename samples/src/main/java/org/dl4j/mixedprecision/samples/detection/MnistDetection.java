@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.datasets.datavec.RecordReaderDataSetIterator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -192,9 +194,14 @@ public final class MnistDetection {
         Path folder = options.data() != null ? options.data()
                 : MnistCanvases.cached(canvasCache(), MnistFiles.findOrObtain(), options.size(), options.cell(),
                 options.classes(), options.train(), options.test(), options.seed());
-        Path trainFolder = folder.resolve("train");
-        Path testFolder = folder.resolve("test");
-        RecordReaderDataSetIterator scan = iterator(options, grid, trainFolder);
+        VocFolder train = VocFolder.read(folder.resolve("train"));
+        VocFolder test = VocFolder.read(folder.resolve("test"));
+        System.out.println("Training data " + train.summary());
+        System.out.println("Test data " + test.summary());
+        Set<String> classSet = new TreeSet<>(train.classes());
+        classSet.addAll(test.classes());
+        List<String> classes = List.copyOf(classSet);
+        RecordReaderDataSetIterator scan = iterator(options, grid, train, classes);
         List<Box> trainBoxes = new ArrayList<>();
         int trainImages = 0;
         while (scan.hasNext()) {
@@ -204,15 +211,9 @@ public final class MnistDetection {
             }
         }
         if (trainBoxes.isEmpty()) {
-            throw new IllegalArgumentException("The annotations in " + trainFolder + " hold no objects");
+            throw new IllegalArgumentException("The annotations in " + folder.resolve("train") + " hold no objects");
         }
-        List<String> testClasses = iterator(options, grid, testFolder).getLabels();
-        if (!testClasses.equals(scan.getLabels())) {
-            throw new IllegalArgumentException("The test annotations name the classes " + testClasses + ", the training"
-                    + " annotations " + scan.getLabels() + ": DataVec numbers the classes of each set on its own, so"
-                    + " every class must appear in both");
-        }
-        TinyYoloDetector detector = new TinyYoloDetector(options.size(), options.channels(), scan.getLabels().size(),
+        TinyYoloDetector detector = new TinyYoloDetector(options.size(), options.channels(), classes.size(),
                 options.width(), options.cell(), Anchors.fit(trainBoxes, Math.min(ANCHORS, trainBoxes.size())));
         System.out.printf(Locale.ROOT, "Data: %s (%d training images, %d classes); detector: %d x %d input, %d x %d grid,"
                         + " anchors %s px%n", folder, trainImages, detector.classes(), options.size(), options.size(),
@@ -222,7 +223,7 @@ public final class MnistDetection {
             Files.createDirectories(options.output());
             List<Result> results = new ArrayList<>();
             for (String precision : options.precisions()) {
-                results.add(train(precision, options, detector, iterationsPerEpoch, trainFolder, testFolder));
+                results.add(train(precision, options, detector, iterationsPerEpoch, train, test, classes));
             }
             writeOutputs(options.output(), results);
             return results;
@@ -236,12 +237,13 @@ public final class MnistDetection {
         return MnistFiles.cacheRoot().resolve("mnist-detection");
     }
 
-    private static RecordReaderDataSetIterator iterator(Options options, int grid, Path folder) {
-        return VocDataSets.iterator(folder, options.size(), options.channels(), grid, options.batch(), options.seed());
+    private static RecordReaderDataSetIterator iterator(Options options, int grid, VocFolder data, List<String> classes) {
+        return VocDataSets.iterator(data, classes, options.size(), options.channels(), grid, options.batch(),
+                options.seed());
     }
 
     private static Result train(String precision, Options options, TinyYoloDetector detector, int iterationsPerEpoch,
-                                Path trainFolder, Path testFolder) throws IOException {
+                                VocFolder train, VocFolder test, List<String> classes) throws IOException {
         TrainingMemory.resetWorkspaces();
         ComputationGraph net = new ComputationGraph(detector.configuration(new Adam(options.learningRate()),
                 options.seed()));
@@ -254,9 +256,9 @@ public final class MnistDetection {
         System.out.printf(Locale.ROOT, "Training %s: %d epochs of %d iterations ...%n", precision, options.epochs(),
                 iterationsPerEpoch);
         times.start();
-        net.fit(iterator(options, detector.grid(), trainFolder), options.epochs());
+        net.fit(iterator(options, detector.grid(), train, classes), options.epochs());
         TrainingMemory memory = TrainingMemory.of(net);
-        MeanAveragePrecision map = evaluate(net, detector, iterator(options, detector.grid(), testFolder), options.output(),
+        MeanAveragePrecision map = evaluate(net, detector, iterator(options, detector.grid(), test, classes), options.output(),
                 precision);
         List<Double> losses = times.scores();
         LossScaleStatus status = MixedPrecision.isMixedPrecision(net) ? MixedPrecision.status(net) : null;

@@ -135,8 +135,8 @@ public final class MnistLeNetSpark {
         try (JavaSparkContext spark = new JavaSparkContext(conf)) {
             int workers = spark.defaultParallelism();
             JavaRDD<DataSet> minibatches = spark.parallelize(train, workers);
-            System.out.printf(Locale.ROOT, "MNIST from %s: %d training, %d test examples; Spark %s, %d workers, "
-                            + "%d epochs of %d minibatches of %d, averaging every %d%n", files.folder(), options.train(),
+            System.out.printf(Locale.ROOT, "%s: %d training, %d test examples; Spark %s, %d workers, "
+                            + "%d epochs of %d minibatches of %d, averaging every %d%n", files.description(), options.train(),
                     options.test(), spark.master(), workers, options.epochs(), train.size(), options.batch(),
                     options.averaging());
             List<Result> results = new ArrayList<>();

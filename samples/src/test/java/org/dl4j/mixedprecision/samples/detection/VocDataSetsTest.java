@@ -39,10 +39,10 @@ class VocDataSetsTest {
             List<RecordMetaData> meta = batch.getExampleMetaData(RecordMetaData.class);
             for (int i = 0; i < meta.size(); i++, images++) {
                 URI image = meta.get(i).getURI();
-                List<ImageObject> objects = VocAnnotations.read(folder.resolve("Annotations")
+                List<VocAnnotations.VocObject> objects = VocAnnotations.read(folder.resolve("Annotations")
                         .resolve(Paths.get(image).getFileName().toString().replace(".png", ".xml")));
                 INDArray labels = batch.getLabels().get(org.nd4j.linalg.indexing.NDArrayIndex.point(i));
-                for (ImageObject object : objects) {
+                for (ImageObject object : objects.stream().map(VocAnnotations.VocObject::box).toList()) {
                     int cellX = (int) (object.getXCenterPixels() / 32);
                     int cellY = (int) (object.getYCenterPixels() / 32);
                     int cls = classes.indexOf(object.getLabel());
@@ -60,8 +60,9 @@ class VocDataSetsTest {
         Path file = folder.resolve("a.xml");
         Files.writeString(file, "<annotation>\n<object>\n<name>cat</name>\n<bndbox><xmin>10.4</xmin><ymin>5.5</ymin>"
                 + "<xmax>20.6</xmax><ymax>30</ymax></bndbox>\n</object>\n</annotation>\n");
-        List<ImageObject> objects = VocAnnotations.read(file);
-        assertEquals(List.of(new ImageObject(10, 6, 21, 30, "cat")), objects);
+        List<VocAnnotations.VocObject> objects = VocAnnotations.read(file);
+        assertEquals(List.of(new ImageObject(10, 6, 21, 30, "cat")),
+                objects.stream().map(VocAnnotations.VocObject::box).toList());
     }
 
     @Test
