@@ -9,7 +9,8 @@ import java.util.List;
  * suppression per image and class, then per class every prediction of the test set, in order of
  * confidence, is matched to the ground-truth box of its image and class with the highest IoU; if that
  * IoU reaches the threshold and the box is not yet matched, the prediction is a true positive, otherwise
- * a false positive (a miss or a duplicate). Average precision
+ * a false positive (a miss or a duplicate); a prediction whose best match is a ground-truth box VOC marks
+ * difficult counts as neither, and difficult boxes are not among the boxes to find. Average precision
  * is the area under the precision/recall curve with all-point interpolation (precision at each recall
  * replaced by the highest precision at that recall or above). The mean runs over the classes that have
  * ground truth in the test set.
@@ -27,6 +28,7 @@ public final class MeanAveragePrecision {
     private final int classes;
     private final double nmsThreshold;
     private final List<List<Box>> truths = new ArrayList<>();
+    private final List<List<Box>> difficults = new ArrayList<>();
     private final List<List<Box>> predictions = new ArrayList<>();
 
     /**
@@ -49,13 +51,22 @@ public final class MeanAveragePrecision {
      * @param predicted the detector's boxes for it, with confidences, before non-maximum suppression
      */
     public void add(List<Box> truth, List<Box> predicted) {
-        for (Box box : truth) {
-            checkClass(box);
-        }
-        for (Box box : predicted) {
-            checkClass(box);
+        add(truth, List.of(), predicted);
+    }
+
+    /**
+     * Adds one test image with ground-truth boxes VOC marks difficult (neither to be found nor wrong to find).
+     *
+     * @param truth     its ground-truth boxes to find
+     * @param difficult its difficult ground-truth boxes
+     * @param predicted the detector's boxes for it, with confidences, before non-maximum suppression
+     */
+    public void add(List<Box> truth, List<Box> difficult, List<Box> predicted) {
+        for (List<Box> boxes : List.of(truth, difficult, predicted)) {
+            boxes.forEach(this::checkClass);
         }
         truths.add(List.copyOf(truth));
+        difficults.add(List.copyOf(difficult));
         predictions.add(nonMaximumSuppression(predicted, nmsThreshold));
     }
 
@@ -116,11 +127,10 @@ public final class MeanAveragePrecision {
             }
         }
         scored.sort(Comparator.comparingDouble((Scored s) -> s.box().confidence()).reversed());
-        double[] precision = new double[scored.size()];
-        double[] recall = new double[scored.size()];
+        List<Double> precision = new ArrayList<>();
+        List<Double> recall = new ArrayList<>();
         int truePositives = 0;
-        for (int i = 0; i < scored.size(); i++) {
-            Scored prediction = scored.get(i);
+        for (Scored prediction : scored) {
             List<Box> imageTruths = truths.get(prediction.image());
             boolean[] imageMatched = matched.get(prediction.image());
             int best = -1;
@@ -133,14 +143,26 @@ public final class MeanAveragePrecision {
                     bestIou = iou;
                 }
             }
+            boolean difficult = false;
+            for (Box truth : difficults.get(prediction.image())) {
+                double iou = truth.iou(prediction.box());
+                if (truth.classIndex() == classIndex && iou > bestIou) {
+                    difficult = true;
+                    bestIou = iou;
+                }
+            }
+            if (difficult && bestIou >= iouThreshold) {
+                continue; // VOC: a detection of a difficult object is neither right nor wrong
+            }
             if (best >= 0 && bestIou >= iouThreshold && !imageMatched[best]) {
                 imageMatched[best] = true;
                 truePositives++;
             }
-            precision[i] = (double) truePositives / (i + 1);
-            recall[i] = (double) truePositives / truthCount;
+            precision.add((double) truePositives / (precision.size() + 1));
+            recall.add((double) truePositives / truthCount);
         }
-        return areaUnderInterpolatedCurve(precision, recall);
+        return areaUnderInterpolatedCurve(precision.stream().mapToDouble(Double::doubleValue).toArray(),
+                recall.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** All-point interpolation: sum over recall steps of the highest precision at that recall or above. */

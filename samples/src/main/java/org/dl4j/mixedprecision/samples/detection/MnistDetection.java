@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import org.datavec.api.records.metadata.RecordMetaData;
 import org.deeplearning4j.datasets.datavec.RecordReaderDataSetIterator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.dl4j.mixedprecision.LossScaleStatus;
@@ -102,7 +103,7 @@ public final class MnistDetection {
         @Option(names = "--epochs", paramLabel = "N", defaultValue = "3", converter = SampleCli.PositiveInt.class,
                 description = "epochs")
         int epochs;
-        @Option(names = "--batch", paramLabel = "N", defaultValue = "8", converter = SampleCli.PositiveInt.class,
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "4", converter = SampleCli.PositiveInt.class,
                 description = "minibatch size")
         int batch;
         @Option(names = "--size", paramLabel = "PIXELS", defaultValue = "48", converter = SampleCli.PositiveInt.class,
@@ -117,8 +118,8 @@ public final class MnistDetection {
         @Option(names = "--channels", paramLabel = "N", defaultValue = "1", converter = SampleCli.PositiveInt.class,
                 description = "image channels: 1 (grayscale) or 3 (color)")
         int channels;
-        @Option(names = "--classes", paramLabel = "N", defaultValue = "10", converter = SampleCli.PositiveInt.class,
-                description = "MNIST canvases of the digits 0 to N-1 (2 trains much faster)")
+        @Option(names = "--classes", paramLabel = "N", defaultValue = "5", converter = SampleCli.PositiveInt.class,
+                description = "MNIST canvases of the digits 0 to N-1 (fewer train faster)")
         int classes;
         @Option(names = "--train", paramLabel = "N", defaultValue = "2000", converter = SampleCli.PositiveInt.class,
                 description = "training canvases to generate")
@@ -258,8 +259,8 @@ public final class MnistDetection {
         times.start();
         net.fit(iterator(options, detector.grid(), train, classes), options.epochs());
         TrainingMemory memory = TrainingMemory.of(net);
-        MeanAveragePrecision map = evaluate(net, detector, iterator(options, detector.grid(), test, classes), options.output(),
-                precision);
+        MeanAveragePrecision map = evaluate(net, detector, test, classes, iterator(options, detector.grid(), test, classes),
+                options.output(), precision);
         List<Double> losses = times.scores();
         LossScaleStatus status = MixedPrecision.isMixedPrecision(net) ? MixedPrecision.status(net) : null;
         return new Result(precision, map.at(0.5), map.averagedOverCocoThresholds(), losses.get(losses.size() - 1),
@@ -268,18 +269,20 @@ public final class MnistDetection {
     }
 
     /** @return the mAP over the test set; the first test images are drawn with their detections */
-    private static MeanAveragePrecision evaluate(ComputationGraph net, TinyYoloDetector detector,
-                                                 RecordReaderDataSetIterator test, Path output, String precision)
-            throws IOException {
+    private static MeanAveragePrecision evaluate(ComputationGraph net, TinyYoloDetector detector, VocFolder testData,
+                                                 List<String> classNames, RecordReaderDataSetIterator test, Path output,
+                                                 String precision) throws IOException {
         MeanAveragePrecision map = new MeanAveragePrecision(detector.classes(), NMS_IOU);
-        List<String> classNames = test.getLabels();
+        test.setCollectMetaData(true);
         int drawn = 0;
         while (test.hasNext()) {
             DataSet batch = test.next();
             List<List<Box>> truth = TinyYoloDetector.truth(batch.getLabels(), detector.cell());
             List<List<Box>> found = detector.detect(net, batch.getFeatures(), MAP_THRESHOLD);
+            List<RecordMetaData> images = batch.getExampleMetaData(RecordMetaData.class);
             for (int i = 0; i < truth.size(); i++) {
-                map.add(truth.get(i), found.get(i));
+                map.add(truth.get(i), testData.difficultBoxes(images.get(i).getURI(), classNames, detector.size()),
+                        found.get(i));
                 if (drawn < PICTURES) {
                     List<Box> shown = MeanAveragePrecision.nonMaximumSuppression(found.get(i).stream()
                             .filter(box -> box.confidence() >= PICTURE_THRESHOLD).toList(), NMS_IOU);

@@ -27,7 +27,8 @@ import org.datavec.image.recordreader.objdetect.ImageObjectLabelProvider;
  * which images train (a readable image with its annotation), what was left out and why (files that are not
  * images, images without annotation, annotations without image, unreadable or truncated images,
  * {@code difficult} objects), and which boxes reaching past the image's edge were clipped to it. It then
- * gives DataVec's {@code ObjectDetectionRecordReader} each image's objects, as read here.
+ * gives DataVec's {@code ObjectDetectionRecordReader} each image's objects, as read here, and the evaluation
+ * each image's difficult objects.
  */
 public final class VocFolder implements ImageObjectLabelProvider {
 
@@ -37,13 +38,18 @@ public final class VocFolder implements ImageObjectLabelProvider {
 
     private final Path folder;
     private final Map<String, List<ImageObject>> objectsByImage;
+    private final Map<String, List<ImageObject>> difficultByImage;
+    private final Map<String, int[]> sizeByImage;
     private final Map<String, List<String>> leftOut;
     private final List<String> clipped;
 
-    private VocFolder(Path folder, Map<String, List<ImageObject>> objectsByImage, Map<String, List<String>> leftOut,
-                      List<String> clipped) {
+    private VocFolder(Path folder, Map<String, List<ImageObject>> objectsByImage,
+                      Map<String, List<ImageObject>> difficultByImage, Map<String, int[]> sizeByImage,
+                      Map<String, List<String>> leftOut, List<String> clipped) {
         this.folder = folder;
         this.objectsByImage = objectsByImage;
+        this.difficultByImage = difficultByImage;
+        this.sizeByImage = sizeByImage;
         this.leftOut = leftOut;
         this.clipped = clipped;
     }
@@ -70,6 +76,8 @@ public final class VocFolder implements ImageObjectLabelProvider {
         }
         Set<String> imageStems = new TreeSet<>();
         Map<String, List<ImageObject>> objectsByImage = new LinkedHashMap<>();
+        Map<String, List<ImageObject>> difficultByImage = new LinkedHashMap<>();
+        Map<String, int[]> sizeByImage = new LinkedHashMap<>();
         List<String> clipped = new ArrayList<>();
         for (Path image : list(images)) {
             String name = image.getFileName().toString();
@@ -89,18 +97,22 @@ public final class VocFolder implements ImageObjectLabelProvider {
                 continue;
             }
             List<ImageObject> objects = new ArrayList<>();
+            List<ImageObject> difficult = new ArrayList<>();
             for (VocAnnotations.VocObject object : VocAnnotations.read(annotation)) {
+                ImageObject inside = clip(object, size[0], size[1]);
                 if (object.difficult()) {
                     leftOut.get("objects marked difficult").add(object.where());
+                    difficult.add(inside);
                     continue;
                 }
-                ImageObject inside = clip(object, size[0], size[1]);
                 if (!inside.equals(object.box())) {
                     clipped.add(object.where());
                 }
                 objects.add(inside);
             }
             objectsByImage.put(key(image), objects);
+            difficultByImage.put(key(image), difficult);
+            sizeByImage.put(key(image), size);
         }
         for (Path annotation : list(annotations)) {
             String name = annotation.getFileName().toString();
@@ -113,7 +125,7 @@ public final class VocFolder implements ImageObjectLabelProvider {
                     IMAGE_EXTENSIONS) + " in any letter case, each with an XML file of the same name in " + annotations
                     + ")" + (imageStems.isEmpty() ? "" : "; left out: " + describe(leftOut)));
         }
-        return new VocFolder(folder, objectsByImage, leftOut, clipped);
+        return new VocFolder(folder, objectsByImage, difficultByImage, sizeByImage, leftOut, clipped);
     }
 
     /** @return the images that train or test, in file-name order */
@@ -141,6 +153,22 @@ public final class VocFolder implements ImageObjectLabelProvider {
                     .append(firstFew(clipped)).append(')');
         }
         return line.toString();
+    }
+
+    /**
+     * @param image   one of {@link #images()}
+     * @param classes the class names, in the order of class indices (a difficult object of another class is left out)
+     * @param size    the width and height the image is resized to
+     * @return the image's objects VOC marks difficult, as ground truth in the resized image's pixels
+     */
+    public List<Box> difficultBoxes(URI image, List<String> classes, int size) {
+        String key = key(Paths.get(image));
+        int[] original = sizeByImage.get(key);
+        return difficultByImage.getOrDefault(key, List.of()).stream().filter(o -> classes.contains(o.getLabel()))
+                .map(o -> Box.truth(classes.indexOf(o.getLabel()), o.getX1() * (double) size / original[0],
+                        o.getY1() * (double) size / original[1], o.getX2() * (double) size / original[0],
+                        o.getY2() * (double) size / original[1]))
+                .toList();
     }
 
     @Override

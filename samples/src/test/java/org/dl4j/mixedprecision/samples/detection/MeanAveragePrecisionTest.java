@@ -54,6 +54,21 @@ class MeanAveragePrecisionTest {
     }
 
     @Test
+    void detectionsOfDifficultObjectsCountAsNeitherRightNorWrong() {
+        // One object to find (A) and one difficult (D). By confidence: a hit on D (ignored, as VOC's devkit
+        // does), a false alarm, a hit on A. Counted: precision 0, 1/2 at recall 0, 1: AP = 1/2. Without the
+        // difficult box the hit on D would be a false alarm too: precision 0, 0, 1/3, AP = 1/3.
+        List<Box> predictions = List.of(prediction(0, 20, 0, 30, 10, 0.9), prediction(0, 60, 0, 70, 10, 0.8),
+                prediction(0, 0, 0, 10, 10, 0.7));
+        MeanAveragePrecision voc = new MeanAveragePrecision(1, 0.45);
+        voc.add(List.of(Box.truth(0, 0, 0, 10, 10)), List.of(Box.truth(0, 20, 0, 30, 10)), predictions);
+        assertEquals(0.5, voc.at(0.5), EXACT);
+        MeanAveragePrecision plain = new MeanAveragePrecision(1, 0.45);
+        plain.add(List.of(Box.truth(0, 0, 0, 10, 10)), predictions);
+        assertEquals(1.0 / 3, plain.at(0.5), EXACT);
+    }
+
+    @Test
     void cocoThresholdsCountAMatchOnlyUpToItsIou() {
         // IoU exactly 0.6: a true positive at thresholds 0.50, 0.55 and 0.60, a false positive at the other 7.
         MeanAveragePrecision map = new MeanAveragePrecision(1, 0.45);

@@ -85,6 +85,11 @@ class VocFolderTest {
         assertEquals(List.of("bird", "cat"), List.copyOf(folder.classes()));
         assertTrue(folder.summary().contains("1 images, 2 objects; left out: 1 objects marked difficult (" + set
                 .resolve("Annotations/a.xml") + ":"), folder.summary());
+        // for the evaluation, in the resized image's pixels (64 -> 32) and the class list's numbering
+        assertEquals(List.of(Box.truth(2, 15, 15, 30, 30)),
+                folder.difficultBoxes(folder.images().get(0), List.of("bird", "cat", "dog"), 32));
+        assertEquals(List.of(), folder.difficultBoxes(folder.images().get(0), List.of("bird", "cat"), 32),
+                "a difficult object of a class outside the list is left out");
     }
 
     @Test
