@@ -75,31 +75,14 @@ public final class MnistLeNet {
     static final class Cli implements Callable<Integer> {
         @Mixin
         SampleCli.Help help;
-        @Option(names = "--data", paramLabel = "DIR",
-                description = "folder with the four MNIST IDX files (default: found or obtained)")
-        Path data;
-        @Option(names = "--train", paramLabel = "N", defaultValue = "5000", converter = SampleCli.PositiveInt.class,
-                description = "training examples")
-        int train;
-        @Option(names = "--test", paramLabel = "N", defaultValue = "2000", converter = SampleCli.PositiveInt.class,
-                description = "test examples")
-        int test;
+        @Mixin
+        MnistRunOptions run;
         @Option(names = "--full", description = "all 60000 training and 10000 test examples")
         boolean full;
-        @Option(names = "--epochs", paramLabel = "N", defaultValue = "2", converter = SampleCli.PositiveInt.class,
-                description = "epochs")
-        int epochs;
-        @Option(names = "--batch", paramLabel = "N", defaultValue = "64", converter = SampleCli.PositiveInt.class,
-                description = "minibatch size")
-        int batch;
-        @Option(names = "--seed", paramLabel = "N", defaultValue = "123", description = "seed of the weights")
-        long seed;
-        @Option(names = "--precision", paramLabel = "P", defaultValue = "both",
-                description = "fp32, mixed or both")
-        SampleCli.Precisions precision;
 
         Options options() {
-            return new Options(data, full ? 60000 : train, full ? 10000 : test, epochs, batch, seed, precision.runs());
+            return new Options(run.data, full ? 60000 : run.train, full ? 10000 : run.test, run.epochs, run.batch,
+                    run.seed, run.precision.runs());
         }
 
         @Override

@@ -20,6 +20,7 @@ import org.dl4j.mixedprecision.MixedPrecision;
 import org.dl4j.mixedprecision.samples.MnistData;
 import org.dl4j.mixedprecision.samples.MnistFiles;
 import org.dl4j.mixedprecision.samples.MnistLeNet;
+import org.dl4j.mixedprecision.samples.MnistRunOptions;
 import org.dl4j.mixedprecision.samples.SampleCli;
 import org.dl4j.mixedprecision.spark.MixedPrecisionSpark;
 import org.nd4j.linalg.dataset.DataSet;
@@ -78,35 +79,18 @@ public final class MnistLeNetSpark {
     static final class Cli implements Callable<Integer> {
         @Mixin
         SampleCli.Help help;
-        @Option(names = "--data", paramLabel = "DIR",
-                description = "folder with the four MNIST IDX files (default: found or obtained)")
-        Path data;
+        @Mixin
+        MnistRunOptions run;
         @Option(names = "--master", paramLabel = "URL", defaultValue = "local[*]",
                 description = "Spark master, unless spark-submit sets one")
         String master;
-        @Option(names = "--train", paramLabel = "N", defaultValue = "5000", converter = SampleCli.PositiveInt.class,
-                description = "training examples")
-        int train;
-        @Option(names = "--test", paramLabel = "N", defaultValue = "2000", converter = SampleCli.PositiveInt.class,
-                description = "test examples")
-        int test;
-        @Option(names = "--epochs", paramLabel = "N", defaultValue = "2", converter = SampleCli.PositiveInt.class,
-                description = "epochs")
-        int epochs;
-        @Option(names = "--batch", paramLabel = "N", defaultValue = "64", converter = SampleCli.PositiveInt.class,
-                description = "minibatch size of each worker")
-        int batch;
         @Option(names = "--averaging", paramLabel = "N", defaultValue = "5", converter = SampleCli.PositiveInt.class,
                 description = "minibatches each worker trains between averagings")
         int averaging;
-        @Option(names = "--seed", paramLabel = "N", defaultValue = "123", description = "seed of the weights")
-        long seed;
-        @Option(names = "--precision", paramLabel = "P", defaultValue = "both",
-                description = "fp32, mixed or both")
-        SampleCli.Precisions precision;
 
         Options options() {
-            return new Options(data, master, train, test, epochs, batch, averaging, seed, precision.runs());
+            return new Options(run.data, master, run.train, run.test, run.epochs, run.batch, averaging, run.seed,
+                    run.precision.runs());
         }
 
         @Override
