@@ -24,6 +24,7 @@ public final class LossScaleOutputLayer extends PrecisionLayer {
 
     private static final long serialVersionUID = 1L;
 
+    /** The network's loss scale, in its current state. */
     @JsonProperty
     private LossScaler lossScaler;
 

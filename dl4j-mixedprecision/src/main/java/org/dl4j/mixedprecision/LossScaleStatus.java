@@ -21,7 +21,19 @@ import java.util.List;
 public record LossScaleStatus(double scale, double lastStepScale, int cleanSteps, long skippedSteps, int consecutiveSkippedSteps,
                               long overflowCount, List<String> overflowParameters, ScaleCalibration calibration) {
 
-    /** Makes the parameter list unmodifiable. */
+    /**
+     * Makes the parameter list unmodifiable.
+     *
+     * @param scale                   the loss scale the next step uses
+     * @param lastStepScale           the loss scale the most recent step used
+     * @param cleanSteps              consecutive applied steps since the scale last changed or overflowed
+     * @param skippedSteps            steps skipped since training began
+     * @param consecutiveSkippedSteps steps skipped in a row, up to the last one (0 when it was applied)
+     * @param overflowCount           gradient values found Inf or NaN since training began
+     * @param overflowParameters      the parameters whose gradient held Inf or NaN in the most recent skipped
+     *                                step; copied, and must not be null
+     * @param calibration             how the first step's scale was calibrated, or null if it was not
+     */
     public LossScaleStatus {
         overflowParameters = List.copyOf(overflowParameters);
     }

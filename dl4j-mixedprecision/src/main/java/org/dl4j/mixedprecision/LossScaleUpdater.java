@@ -30,8 +30,10 @@ public final class LossScaleUpdater implements IUpdater {
 
     private static final long serialVersionUID = 1L;
 
+    /** The layer's updater for the parameter, run on applied steps only. */
     @JsonProperty
     private IUpdater updater;
+    /** True for a parameter whose "gradient" is its update, not a derivative of the loss. */
     @JsonProperty
     private boolean directUpdate;
 

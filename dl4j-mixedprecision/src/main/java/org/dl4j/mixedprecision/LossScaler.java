@@ -25,28 +25,38 @@ public final class LossScaler implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    /** The scaling settings this scaler follows. */
     @JsonProperty
     private MixedPrecisionConfig config;
+    /** The factor the loss gradient is multiplied by in the next step. */
     @JsonProperty
     private double scale;
+    /** Consecutive steps without overflow since the scale last changed or overflowed. */
     @JsonProperty
     private int cleanSteps;
+    /** Steps skipped in a row, up to and including the last step (0 if it was applied). */
     @JsonProperty
     private int consecutiveSkippedSteps;
+    /** Steps skipped since training began. */
     @JsonProperty
     private long skippedSteps;
+    /** Gradient values found Inf or NaN since training began, over all skipped steps. */
     @JsonProperty
     private long overflowCount;
 
+    /** True until the first step's gradient, computed at scale 1, has chosen the scale. */
     @JsonProperty
     private boolean calibrating;
+    /** The scale the most recent step used. */
     @JsonProperty
     private double lastStepScale;
+    /** The parameters whose gradients held Inf or NaN in the most recent step, if it was skipped. */
     @JsonProperty
     private List<String> overflowParameters = List.of();
     /** The largest |gradient| of the calibration step at scale 1; null until calibrated. */
     @JsonProperty
     private Double calibrationGradient;
+    /** The scale the calibration step chose; 0 until calibrated. */
     @JsonProperty
     private double calibratedScale;
 
@@ -113,7 +123,11 @@ public final class LossScaler implements Serializable {
                 "[2^-40, 2^40]");
     }
 
-    /** Java deserialization (Spark broadcasts configurations so) checks the state as JSON does. */
+    /**
+     * Java deserialization (Spark broadcasts configurations so) checks the state as JSON does.
+     *
+     * @return this scaler, once its state is checked
+     */
     private Object readResolve() {
         check();
         return this;

@@ -68,6 +68,8 @@ public final class MixedPrecision {
      * Enables mixed precision with the default configuration (PyTorch GradScaler's defaults, the
      * {@link PrecisionPolicy#mixedFloat16()} policy).
      *
+     * @param network an initialized FP32 network trained with stochastic gradient descent
+     * @return the mixed-precision network, or {@code network} itself if {@value #ENABLED_PROPERTY} is false
      * @see #enable(MultiLayerNetwork, MixedPrecisionConfig)
      */
     public static MultiLayerNetwork enable(MultiLayerNetwork network) {
@@ -97,6 +99,8 @@ public final class MixedPrecision {
      * Enables mixed precision with the default configuration (PyTorch GradScaler's defaults, the
      * {@link PrecisionPolicy#mixedFloat16()} policy).
      *
+     * @param graph an initialized FP32 graph trained with stochastic gradient descent
+     * @return the mixed-precision graph, or {@code graph} itself if {@value #ENABLED_PROPERTY} is false
      * @see #enable(ComputationGraph, MixedPrecisionConfig)
      */
     public static ComputationGraph enable(ComputationGraph graph) {
@@ -108,6 +112,8 @@ public final class MixedPrecision {
      * {@link #enable(MultiLayerNetwork, MixedPrecisionConfig)} does for a {@code MultiLayerNetwork}. Each
      * output of the graph holds a loss scaler; all of them see the same steps and keep the same scale.
      *
+     * @param graph  an initialized FP32 graph trained with stochastic gradient descent
+     * @param config the loss scaling settings and precision policy
      * @return the mixed-precision graph, or {@code graph} itself if {@value #ENABLED_PROPERTY} is false
      * @throws IllegalArgumentException as for a {@code MultiLayerNetwork}
      */
@@ -136,17 +142,34 @@ public final class MixedPrecision {
         return configure(conf, MixedPrecisionConfig.defaults());
     }
 
-    /** Like {@link #configure(MultiLayerConfiguration)}, with the given loss scaling and precision policy. */
+    /**
+     * Like {@link #configure(MultiLayerConfiguration)}, with the given loss scaling and precision policy.
+     *
+     * @param conf   an FP32 configuration; it is left as it was
+     * @param config the loss scaling settings and precision policy
+     * @return the mixed-precision configuration, or a copy of {@code conf} if {@value #ENABLED_PROPERTY} is false
+     */
     public static MultiLayerConfiguration configure(MultiLayerConfiguration conf, MixedPrecisionConfig config) {
         return shouldEnable(conf, config) ? new PrecisionWrapping(config).apply(conf) : conf.clone();
     }
 
-    /** Makes a graph configuration mixed precision; see {@link #configure(MultiLayerConfiguration)}. */
+    /**
+     * Makes a graph configuration mixed precision; see {@link #configure(MultiLayerConfiguration)}.
+     *
+     * @param conf an FP32 graph configuration; it is left as it was
+     * @return the mixed-precision configuration, or a copy of {@code conf} if {@value #ENABLED_PROPERTY} is false
+     */
     public static ComputationGraphConfiguration configure(ComputationGraphConfiguration conf) {
         return configure(conf, MixedPrecisionConfig.defaults());
     }
 
-    /** Like {@link #configure(ComputationGraphConfiguration)}, with the given loss scaling and precision policy. */
+    /**
+     * Like {@link #configure(ComputationGraphConfiguration)}, with the given loss scaling and precision policy.
+     *
+     * @param conf   an FP32 graph configuration; it is left as it was
+     * @param config the loss scaling settings and precision policy
+     * @return the mixed-precision configuration, or a copy of {@code conf} if {@value #ENABLED_PROPERTY} is false
+     */
     public static ComputationGraphConfiguration configure(ComputationGraphConfiguration conf,
                                                           MixedPrecisionConfig config) {
         return shouldEnable(conf, config) ? new PrecisionWrapping(config).apply(conf) : conf.clone();
@@ -156,12 +179,20 @@ public final class MixedPrecision {
      * Returns a plain FP32 DL4J copy of a mixed-precision network: the same parameters, updater state,
      * counts and listeners, without any class of this library. For exporting to programs without it, or to
      * go on training in FP32. A network that is not mixed precision is returned as it is.
+     *
+     * @param network a mixed-precision network; it is left as it was
+     * @return the plain FP32 copy, or {@code network} itself if it is not mixed precision
      */
     public static MultiLayerNetwork disable(MultiLayerNetwork network) {
         return (MultiLayerNetwork) plainCopy(network);
     }
 
-    /** Returns a plain FP32 DL4J copy of a mixed-precision graph; see {@link #disable(MultiLayerNetwork)}. */
+    /**
+     * Returns a plain FP32 DL4J copy of a mixed-precision graph; see {@link #disable(MultiLayerNetwork)}.
+     *
+     * @param graph a mixed-precision graph; it is left as it was
+     * @return the plain FP32 copy, or {@code graph} itself if it is not mixed precision
+     */
     public static ComputationGraph disable(ComputationGraph graph) {
         return (ComputationGraph) plainCopy(graph);
     }
@@ -169,6 +200,10 @@ public final class MixedPrecision {
     /**
      * Enables mixed precision with the default configuration, after a self-check on one minibatch.
      *
+     * @param network an initialized FP32 network, as for {@code enable}; it is left as it was
+     * @param batch   one minibatch of training data, with labels; it is left as it was
+     * @return the mixed-precision network, or {@code network} itself if the check failed or
+     *         {@value #ENABLED_PROPERTY} is false
      * @see #enableChecked(MultiLayerNetwork, DataSet, MixedPrecisionConfig)
      */
     public static MultiLayerNetwork enableChecked(MultiLayerNetwork network, DataSet batch) {
@@ -192,6 +227,7 @@ public final class MixedPrecision {
      *
      * @param network an initialized FP32 network, as for {@code enable}; it is left as it was
      * @param batch   one minibatch of training data, with labels; it is left as it was
+     * @param config  the loss scaling settings and precision policy, and whether to run the self-check
      * @return the mixed-precision network, or {@code network} itself if the check failed or
      *         {@value #ENABLED_PROPERTY} is false
      * @throws IllegalArgumentException as {@code enable} does, or if the self-check is on and the batch is
@@ -211,6 +247,10 @@ public final class MixedPrecision {
     /**
      * Enables mixed precision with the default configuration, after a self-check on one minibatch.
      *
+     * @param graph an initialized FP32 graph, as for {@code enable}; it is left as it was
+     * @param batch one minibatch of training data, with labels; it is left as it was
+     * @return the mixed-precision graph, or {@code graph} itself if the check failed or
+     *         {@value #ENABLED_PROPERTY} is false
      * @see #enableChecked(ComputationGraph, MultiDataSet, MixedPrecisionConfig)
      */
     public static ComputationGraph enableChecked(ComputationGraph graph, MultiDataSet batch) {
@@ -220,6 +260,14 @@ public final class MixedPrecision {
     /**
      * Like {@link #enableChecked(MultiLayerNetwork, DataSet, MixedPrecisionConfig)}, for a graph: returns
      * the mixed-precision graph, or {@code graph} itself if the self-check failed.
+     *
+     * @param graph  an initialized FP32 graph, as for {@code enable}; it is left as it was
+     * @param batch  one minibatch of training data, with labels; it is left as it was
+     * @param config the loss scaling settings and precision policy, and whether to run the self-check
+     * @return the mixed-precision graph, or {@code graph} itself if the check failed or
+     *         {@value #ENABLED_PROPERTY} is false
+     * @throws IllegalArgumentException as {@code enable} does, or if the self-check is on and the batch is
+     *                                  null or has no labels
      */
     public static ComputationGraph enableChecked(ComputationGraph graph, MultiDataSet batch,
                                                  MixedPrecisionConfig config) {
@@ -233,6 +281,7 @@ public final class MixedPrecision {
     }
 
     /**
+     * @param model a mixed-precision network ({@code MultiLayerNetwork} or {@code ComputationGraph})
      * @return the loss scaling state of a mixed-precision network after its last step; for a plain network
      *         while {@value #ENABLED_PROPERTY} is false (the network {@code enable} then returns), the state
      *         of training without scaling: scale 1, nothing skipped
@@ -263,7 +312,10 @@ public final class MixedPrecision {
         }
     }
 
-    /** @return true if the model is a network made mixed precision by {@code enable} or {@code configure} */
+    /**
+     * @param model any model, or null
+     * @return true if the model is a network made mixed precision by {@code enable} or {@code configure}
+     */
     public static boolean isMixedPrecision(Model model) {
         return Network.isNetwork(model) && !Network.of(model).lossScalers().isEmpty();
     }

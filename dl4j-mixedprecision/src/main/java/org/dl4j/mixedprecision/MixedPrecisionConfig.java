@@ -72,26 +72,37 @@ public final class MixedPrecisionConfig implements Serializable {
     /** The largest growth factor allowed, 2<sup>16</sup>: a larger one jumps past FP16's range in one step. */
     public static final double LARGEST_GROWTH_FACTOR = 0x1p16;
 
+    /** How the loss is scaled. */
     @JsonProperty
     private final Scaling scaling;
+    /** The scale of the first step (1 when scaling is {@link Scaling#NONE}). */
     @JsonProperty
     private final double initialScale;
+    /** Whether the first step's scale is calibrated on the first minibatch. */
     @JsonProperty
     private final boolean calibrateInitialScale;
+    /** The factor the scale grows by after {@link #growthInterval()} clean steps. */
     @JsonProperty
     private final double growthFactor;
+    /** The factor the scale is multiplied by after an overflow. */
     @JsonProperty
     private final double backoffFactor;
+    /** The number of consecutive steps without overflow after which the scale grows. */
     @JsonProperty
     private final int growthInterval;
+    /** The smallest scale dynamic scaling goes down to. */
     @JsonProperty
     private final double minScale;
+    /** The largest scale dynamic scaling goes up to. */
     @JsonProperty
     private final double maxScale;
+    /** How many consecutive skipped steps are tolerated before training stops. */
     @JsonProperty
     private final int maxConsecutiveSkippedSteps;
+    /** Whether {@link MixedPrecision#enableChecked} runs its self-check. */
     @JsonProperty
     private final boolean selfCheck;
+    /** Which data type each layer computes in. */
     @JsonProperty
     private final PrecisionPolicy precisionPolicy;
 
@@ -320,6 +331,7 @@ public final class MixedPrecisionConfig implements Serializable {
          * A fixed scale for the first step, instead of the calibrated one.
          *
          * @param scale the scale of the first step, in [2^-40, 2^40] (PyTorch's default is 65536)
+         * @return this builder
          */
         public Builder initialScale(double scale) {
             this.initialScale = scale("initialScale", scale, "a power of two such as 65536");
@@ -332,6 +344,7 @@ public final class MixedPrecisionConfig implements Serializable {
          * @param calibrate true (the default) to calibrate the first step's scale on the first minibatch
          *                  (see {@link ScaleCalibration}), false to start at {@link #initialScale(double)}
          *                  (65536 unless set)
+         * @return this builder
          */
         public Builder calibrateInitialScale(boolean calibrate) {
             this.calibrateInitialScale = calibrate;
@@ -339,7 +352,12 @@ public final class MixedPrecisionConfig implements Serializable {
             return this;
         }
 
-        /** @param factor the growth factor, {@code > 1} and at most 65536 (default 2) */
+        /**
+         * The factor the scale grows by after {@link #growthInterval(int)} clean steps.
+         *
+         * @param factor the growth factor, {@code > 1} and at most 65536 (default 2)
+         * @return this builder
+         */
         public Builder growthFactor(double factor) {
             if (!(factor > 1.0 && factor <= LARGEST_GROWTH_FACTOR)) {
                 throw new IllegalArgumentException("growthFactor must be > 1 and <= 65536, got " + factor
@@ -350,7 +368,12 @@ public final class MixedPrecisionConfig implements Serializable {
             return this;
         }
 
-        /** @param factor the backoff factor, strictly between 0 and 1 (default 0.5) */
+        /**
+         * The factor the scale is multiplied by after an overflow.
+         *
+         * @param factor the backoff factor, strictly between 0 and 1 (default 0.5)
+         * @return this builder
+         */
         public Builder backoffFactor(double factor) {
             if (!(factor > 0.0 && factor < 1.0)) {
                 throw new IllegalArgumentException("backoffFactor must be strictly between 0 and 1, got " + factor
@@ -361,21 +384,36 @@ public final class MixedPrecisionConfig implements Serializable {
             return this;
         }
 
-        /** @param steps consecutive clean steps before the scale grows, {@code >= 1} (default 2000) */
+        /**
+         * The number of consecutive steps without overflow after which the scale grows.
+         *
+         * @param steps consecutive clean steps before the scale grows, {@code >= 1} (default 2000)
+         * @return this builder
+         */
         public Builder growthInterval(int steps) {
             this.growthInterval = atLeastOne("growthInterval", steps, 2000);
             setting("growthInterval", steps);
             return this;
         }
 
-        /** @param scale the smallest scale, in [2^-40, 2^40] (default 2^-24) */
+        /**
+         * The smallest scale dynamic scaling goes down to.
+         *
+         * @param scale the smallest scale, in [2^-40, 2^40] (default 2^-24)
+         * @return this builder
+         */
         public Builder minScale(double scale) {
             this.minScale = scale("minScale", scale, "a power of two such as 1");
             setting("minScale", scale);
             return this;
         }
 
-        /** @param scale the largest scale, in [2^-40, 2^40] (default 2^24) */
+        /**
+         * The largest scale dynamic scaling goes up to.
+         *
+         * @param scale the largest scale, in [2^-40, 2^40] (default 2^24)
+         * @return this builder
+         */
         public Builder maxScale(double scale) {
             this.maxScale = scale("maxScale", scale, "a power of two such as 16777216");
             setting("maxScale", scale);
@@ -386,6 +424,7 @@ public final class MixedPrecisionConfig implements Serializable {
          * A fixed scale: it never grows nor backs off; steps with Inf/NaN gradients are still skipped.
          *
          * @param scale the scale, in [2^-40, 2^40]
+         * @return this builder
          */
         public Builder staticScale(double scale) {
             this.initialScale = scale("staticScale", scale, "a power of two such as 128");
@@ -394,14 +433,24 @@ public final class MixedPrecisionConfig implements Serializable {
             return this;
         }
 
-        /** No loss scaling (scale 1); steps with Inf/NaN gradients are still skipped. */
+        /**
+         * No loss scaling (scale 1); steps with Inf/NaN gradients are still skipped.
+         *
+         * @return this builder
+         */
         public Builder noScaling() {
             this.scaling = Scaling.NONE;
             setting("noScaling", "");
             return this;
         }
 
-        /** @param steps consecutive skipped steps tolerated before training stops, {@code >= 1} (default 50) */
+        /**
+         * How many consecutive skipped steps are tolerated before training stops with an
+         * {@link IllegalStateException}.
+         *
+         * @param steps consecutive skipped steps tolerated before training stops, {@code >= 1} (default 50)
+         * @return this builder
+         */
         public Builder maxConsecutiveSkippedSteps(int steps) {
             this.maxConsecutiveSkippedSteps = atLeastOne("maxConsecutiveSkippedSteps", steps, 50);
             return this;
@@ -412,6 +461,7 @@ public final class MixedPrecisionConfig implements Serializable {
          *              mixed-precision network with the FP32 one on a minibatch and fall back to FP32 if they
          *              disagree; false to
          *              force mixed precision (then {@code enableChecked} is {@code enable})
+         * @return this builder
          */
         public Builder selfCheck(boolean check) {
             this.selfCheck = check;
@@ -422,6 +472,7 @@ public final class MixedPrecisionConfig implements Serializable {
          * @param policy which data type each layer computes in: {@link PrecisionPolicy#mixedFloat16()} (the
          *               default), {@link PrecisionPolicy#allHalf()}, or either with per-layer rules, such as
          *               {@code PrecisionPolicy.mixedFloat16().withLayer("att", DataType.FLOAT)}
+         * @return this builder
          */
         public Builder precisionPolicy(PrecisionPolicy policy) {
             if (policy == null) {

@@ -34,9 +34,13 @@ public final class MixedPrecisionModelSaver<T extends Model> implements EarlySto
         T restore(File file) throws IOException;
     }
 
+    /** The directory the files are written to. */
     private final File directory;
+    /** The name of the best model's file: {@code bestModel.bin} or {@code bestGraph.bin}. */
     private final String bestFile;
+    /** The name of the latest model's file: {@code latestModel.bin} or {@code latestGraph.bin}. */
     private final String latestFile;
+    /** Reads a saved network back from its file. */
     private final Restorer<T> restorer;
 
     private MixedPrecisionModelSaver(File directory, String kind, Restorer<T> restorer) {
@@ -49,12 +53,20 @@ public final class MixedPrecisionModelSaver<T extends Model> implements EarlySto
         this.restorer = restorer;
     }
 
-    /** @return a saver of mixed-precision {@code MultiLayerNetwork}s in an existing directory */
+    /**
+     * @param directory an existing directory to save the models in
+     * @return a saver of mixed-precision {@code MultiLayerNetwork}s in an existing directory
+     * @throws IllegalArgumentException if {@code directory} is not an existing directory
+     */
     public static MixedPrecisionModelSaver<MultiLayerNetwork> forNetworks(File directory) {
         return new MixedPrecisionModelSaver<>(directory, "Model", MixedPrecisionSerializer::restoreMultiLayerNetwork);
     }
 
-    /** @return a saver of mixed-precision {@code ComputationGraph}s in an existing directory */
+    /**
+     * @param directory an existing directory to save the graphs in
+     * @return a saver of mixed-precision {@code ComputationGraph}s in an existing directory
+     * @throws IllegalArgumentException if {@code directory} is not an existing directory
+     */
     public static MixedPrecisionModelSaver<ComputationGraph> forGraphs(File directory) {
         return new MixedPrecisionModelSaver<>(directory, "Graph", MixedPrecisionSerializer::restoreComputationGraph);
     }

@@ -62,6 +62,7 @@ public final class MixedPrecisionSerializer {
      * @param file    the file to write; an existing file is replaced only once the new one is complete
      * @throws IllegalArgumentException if the network is not mixed precision (use DL4J's
      *                                  {@code ModelSerializer} for plain networks)
+     * @throws IOException              if the file cannot be written
      */
     public static void writeModel(Model network, File file) throws IOException {
         write(network, file, UnaryOperator.identity());
@@ -91,7 +92,11 @@ public final class MixedPrecisionSerializer {
      * this library load with {@code ModelSerializer}: FP32 parameters, or all of them cast to HALF (half the
      * size; DL4J then computes every layer in HALF). No updater state, so it cannot resume training.
      *
+     * @param network  a mixed-precision network, or a plain DL4J network; it is left as it was
+     * @param file     the file to write; an existing file is replaced only once the new one is complete
      * @param dataType FLOAT or HALF
+     * @throws IllegalArgumentException if {@code dataType} is neither FLOAT nor HALF
+     * @throws IOException              if the file cannot be written
      */
     public static void writeInferenceModel(Model network, File file, DataType dataType) throws IOException {
         if (dataType != DataType.FLOAT && dataType != DataType.HALF) {
@@ -112,6 +117,8 @@ public final class MixedPrecisionSerializer {
      * {@code CheckpointListener} or early-stopping savers), ready to resume training; see the class comment
      * for older files.
      *
+     * @param file the model file to read
+     * @return the mixed-precision network, in the state it was saved in
      * @throws IOException naming the file and the problem if it cannot be restored completely
      */
     public static MultiLayerNetwork restoreMultiLayerNetwork(File file) throws IOException {
@@ -119,7 +126,13 @@ public final class MixedPrecisionSerializer {
                 () -> ModelSerializer.restoreMultiLayerNetwork(file, true), MixedPrecision::enable);
     }
 
-    /** Restores a mixed-precision graph; see {@link #restoreMultiLayerNetwork(File)}. */
+    /**
+     * Restores a mixed-precision graph; see {@link #restoreMultiLayerNetwork(File)}.
+     *
+     * @param file the model file to read
+     * @return the mixed-precision graph, in the state it was saved in
+     * @throws IOException naming the file and the problem if it cannot be restored completely
+     */
     public static ComputationGraph restoreComputationGraph(File file) throws IOException {
         return restore(file, json -> ComputationGraphConfiguration.fromJson(json).getDataType(),
                 () -> ModelSerializer.restoreComputationGraph(file, true), MixedPrecision::enable);

@@ -66,8 +66,10 @@ public class PrecisionLayer extends FeedForwardLayer {
 
     private static final long serialVersionUID = 1L;
 
+    /** The layer configuration this layer wraps. */
     @JsonProperty
     private Layer underlying;
+    /** The data type the layer computes in: HALF or FLOAT. */
     @JsonProperty
     private DataType computeType;
 

@@ -51,8 +51,13 @@ public final class PrecisionPolicy implements Serializable {
 
     private static final PrecisionPolicy MIXED_FLOAT16 = new PrecisionPolicy(true, Map.of(), Map.of());
 
+    /**
+     * True for {@link #mixedFloat16()}, which keeps its default layer classes in FLOAT; false for
+     * {@link #allHalf()}.
+     */
     @JsonProperty
     private final boolean floatDefaults;
+    /** The data type of each layer named in a rule, by layer name. */
     @JsonProperty
     private final Map<String, DataType> byName;
     /** By the layer configuration's class name, so that the policy is plain JSON in a saved configuration. */

@@ -23,6 +23,7 @@ public final class PrecisionVertex extends GraphVertex {
 
     private static final long serialVersionUID = 1L;
 
+    /** The graph vertex this vertex wraps. */
     @JsonProperty
     private GraphVertex underlying;
 

@@ -26,6 +26,7 @@ public final class LossScaleReport implements Persistable {
     /** The type of these updates among a stats storage's. */
     public static final String TYPE_ID = "dl4j-mixedprecision-LossScale";
 
+    /** The report's content: the worker, the time and the loss scaling state. */
     private State state;
 
     /** For decoding. */

@@ -41,6 +41,10 @@ public final class MixedPrecisionSpark {
     /**
      * As {@link #setListeners(SparkDl4jMultiLayer, TrainingListener...)}, with your own stats storage (DL4J's
      * UI), which receives every update but the loss scale reports.
+     *
+     * @param sparkNet     a Spark network of a mixed-precision configuration
+     * @param statsStorage your stats storage (DL4J's UI), or null for none
+     * @param listeners    your listeners, which the workers run as usual
      */
     public static void setListeners(SparkDl4jMultiLayer sparkNet, StatsStorageRouter statsStorage,
                                     TrainingListener... listeners) {
@@ -48,12 +52,23 @@ public final class MixedPrecisionSpark {
         sparkNet.setListeners(new LossScaleCollector(sparkNet.getNetwork(), statsStorage), withReporter(listeners));
     }
 
-    /** As {@link #setListeners(SparkDl4jMultiLayer, TrainingListener...)}, for a graph. */
+    /**
+     * As {@link #setListeners(SparkDl4jMultiLayer, TrainingListener...)}, for a graph.
+     *
+     * @param sparkGraph a Spark graph of a mixed-precision configuration
+     * @param listeners  your listeners, which the workers run as usual
+     */
     public static void setListeners(SparkComputationGraph sparkGraph, TrainingListener... listeners) {
         setListeners(sparkGraph, null, listeners);
     }
 
-    /** As {@link #setListeners(SparkDl4jMultiLayer, StatsStorageRouter, TrainingListener...)}, for a graph. */
+    /**
+     * As {@link #setListeners(SparkDl4jMultiLayer, StatsStorageRouter, TrainingListener...)}, for a graph.
+     *
+     * @param sparkGraph   a Spark graph of a mixed-precision configuration
+     * @param statsStorage your stats storage (DL4J's UI), or null for none
+     * @param listeners    your listeners, which the workers run as usual
+     */
     public static void setListeners(SparkComputationGraph sparkGraph, StatsStorageRouter statsStorage,
                                     TrainingListener... listeners) {
         MixedPrecision.status(sparkGraph.getNetwork());

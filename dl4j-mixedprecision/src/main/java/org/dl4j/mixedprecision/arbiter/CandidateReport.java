@@ -16,6 +16,7 @@ import java.io.Serializable;
  * @param skippedSteps   steps skipped on overflow (0 for FP32)
  * @param finalLossScale the loss scale at the end (1 for FP32)
  * @param failure        why the candidate failed, or null when it completed
+ * @serial exclude
  */
 public record CandidateReport(int index, PrecisionSettings settings, double score, int iterations, double msPerIteration,
                               long skippedSteps, double finalLossScale, String failure) implements Serializable {

@@ -24,7 +24,13 @@ public class ComputationGraphPrecisionSpace extends PrecisionSpace<ComputationGr
     private ComputationGraphPrecisionSpace() {
     }
 
-    /** @see #ComputationGraphPrecisionSpace(ComputationGraphSpace, ParameterSpace, ParameterSpace, ParameterSpace) */
+    /**
+     * A search over precision only, with the default loss scaling settings.
+     *
+     * @param network   the network's space
+     * @param precision the precisions, e.g. {@code new PrecisionParameterSpace(Precision.FP32, Precision.MIXED)}
+     * @see #ComputationGraphPrecisionSpace(ComputationGraphSpace, ParameterSpace, ParameterSpace, ParameterSpace)
+     */
     public ComputationGraphPrecisionSpace(ComputationGraphSpace network, ParameterSpace<Precision> precision) {
         this(network, precision, null, null);
     }
@@ -45,7 +51,10 @@ public class ComputationGraphPrecisionSpace extends PrecisionSpace<ComputationGr
         return new MixedPrecisionGraphConfiguration((GraphConfiguration) networkValue, settings);
     }
 
-    /** @return the space read back from {@link #toJson()} */
+    /**
+     * @param json a space as {@link #toJson()} wrote it
+     * @return the space read back from {@link #toJson()}
+     */
     public static ComputationGraphPrecisionSpace fromJson(String json) {
         return fromJson(json, ComputationGraphPrecisionSpace.class);
     }

@@ -18,6 +18,7 @@ public class FiniteScoreFunction implements ScoreFunction {
 
     private static final long serialVersionUID = 1L;
 
+    /** The score function this one wraps. */
     private ScoreFunction scoreFunction;
 
     /** For JSON deserialization only. */
@@ -40,7 +41,10 @@ public class FiniteScoreFunction implements ScoreFunction {
         return finite(scoreFunction.score(model, dataSource, dataSourceProperties));
     }
 
-    /** @return the score, or the worst possible score in place of NaN and infinities */
+    /**
+     * @param score a score computed by the wrapped score function
+     * @return the score, or the worst possible score in place of NaN and infinities
+     */
     public double finite(double score) {
         if (Double.isFinite(score)) {
             return score;

@@ -11,6 +11,7 @@ public class MixedPrecisionDL4JConfiguration extends DL4JConfiguration implement
 
     private static final long serialVersionUID = 1L;
 
+    /** The candidate's precision settings. */
     private final PrecisionSettings precisionSettings;
 
     /**

@@ -11,6 +11,7 @@ public class MixedPrecisionGraphConfiguration extends GraphConfiguration impleme
 
     private static final long serialVersionUID = 1L;
 
+    /** The candidate's precision settings. */
     private final PrecisionSettings precisionSettings;
 
     /**

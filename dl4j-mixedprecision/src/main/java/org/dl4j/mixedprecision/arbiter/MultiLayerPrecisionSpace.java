@@ -24,7 +24,13 @@ public class MultiLayerPrecisionSpace extends PrecisionSpace<MultiLayerSpace, Mi
     private MultiLayerPrecisionSpace() {
     }
 
-    /** @see #MultiLayerPrecisionSpace(MultiLayerSpace, ParameterSpace, ParameterSpace, ParameterSpace) */
+    /**
+     * A search over precision only, with the default loss scaling settings.
+     *
+     * @param network   the network's space
+     * @param precision the precisions, e.g. {@code new PrecisionParameterSpace(Precision.FP32, Precision.MIXED)}
+     * @see #MultiLayerPrecisionSpace(MultiLayerSpace, ParameterSpace, ParameterSpace, ParameterSpace)
+     */
     public MultiLayerPrecisionSpace(MultiLayerSpace network, ParameterSpace<Precision> precision) {
         this(network, precision, null, null);
     }
@@ -45,7 +51,10 @@ public class MultiLayerPrecisionSpace extends PrecisionSpace<MultiLayerSpace, Mi
         return new MixedPrecisionDL4JConfiguration((DL4JConfiguration) networkValue, settings);
     }
 
-    /** @return the space read back from {@link #toJson()} */
+    /**
+     * @param json a space as {@link #toJson()} wrote it
+     * @return the space read back from {@link #toJson()}
+     */
     public static MultiLayerPrecisionSpace fromJson(String json) {
         return fromJson(json, MultiLayerPrecisionSpace.class);
     }

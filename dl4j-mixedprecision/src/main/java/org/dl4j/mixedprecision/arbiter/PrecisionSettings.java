@@ -11,13 +11,20 @@ import org.dl4j.mixedprecision.MixedPrecisionConfig;
  * @param precision      FP32 or mixed precision
  * @param initialScale   a fixed initial loss scale, or null for the default (calibrated on the first minibatch)
  * @param growthInterval the clean steps before the scale grows, or null for the default
+ * @serial exclude
  */
 public record PrecisionSettings(Precision precision, Double initialScale, Integer growthInterval) implements Serializable {
 
     /** FP32, what a candidate without precision settings trains in. */
     public static final PrecisionSettings FP32 = new PrecisionSettings(Precision.FP32, null, null);
 
-    /** Checks that the precision is given. */
+    /**
+     * Checks that the precision is given.
+     *
+     * @param precision      FP32 or mixed precision; not null
+     * @param initialScale   a fixed initial loss scale, or null for the default (calibrated on the first minibatch)
+     * @param growthInterval the clean steps before the scale grows, or null for the default
+     */
     public PrecisionSettings {
         Objects.requireNonNull(precision, "precision");
     }
