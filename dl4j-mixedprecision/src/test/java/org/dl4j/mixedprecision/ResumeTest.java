@@ -58,7 +58,7 @@ class ResumeTest {
     /**
      * Dropout draws its masks from ND4J's random generator, which no model file holds (DL4J's neither): a
      * resumed run draws other masks unless the generator's state is saved and set back with ND4J's own
-     * calls, as the README says. Measured here: the documented limit, and the way around it.
+     * calls, as docs/saving.md says. Measured here: the documented limit, and the way around it.
      */
     @Test
     void resumingWithDropoutIsExactOnlyWithNd4jsGeneratorStateSetBack() throws IOException {

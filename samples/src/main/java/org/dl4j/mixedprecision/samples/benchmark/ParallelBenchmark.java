@@ -84,7 +84,7 @@ final class ParallelBenchmark {
 
     /**
      * One {@code ParallelWrapper.fit}. The network's updater is created first: DL4J drops it at the end of each
-     * fit, and workers recreating it concurrently can deadlock (see the README).
+     * fit, and workers recreating it concurrently can deadlock (see docs/distributed.md).
      */
     private static void fit(Model network, DataSet batch, TrainingListener listener) {
         if (network instanceof MultiLayerNetwork net) {
