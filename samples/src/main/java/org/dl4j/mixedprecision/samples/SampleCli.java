@@ -69,24 +69,39 @@ public final class SampleCli {
     }
 
     /** A whole number {@code >= 1}. */
-    public static final class PositiveInt implements ITypeConverter<Integer> {
-        @Override
-        public Integer convert(String value) {
-            int n = wholeNumber(value);
-            if (n < 1) {
-                throw new TypeConversionException("must be a whole number >= 1, got " + value);
-            }
-            return n;
+    public static final class PositiveInt extends AtLeast {
+        /** For picocli. */
+        public PositiveInt() {
+            super(1);
         }
     }
 
     /** A whole number {@code >= 0}. */
-    public static final class NonNegativeInt implements ITypeConverter<Integer> {
+    public static final class NonNegativeInt extends AtLeast {
+        /** For picocli. */
+        public NonNegativeInt() {
+            super(0);
+        }
+    }
+
+    /** A whole number at or above a least value. */
+    abstract static class AtLeast implements ITypeConverter<Integer> {
+        private final int least;
+
+        AtLeast(int least) {
+            this.least = least;
+        }
+
         @Override
         public Integer convert(String value) {
-            int n = wholeNumber(value);
-            if (n < 0) {
-                throw new TypeConversionException("must be a whole number >= 0, got " + value);
+            int n;
+            try {
+                n = Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("must be a whole number, got " + value);
+            }
+            if (n < least) {
+                throw new TypeConversionException("must be a whole number >= " + least + ", got " + value);
             }
             return n;
         }
@@ -106,14 +121,6 @@ public final class SampleCli {
                 throw new TypeConversionException("must be a number above 0, got " + value);
             }
             return x;
-        }
-    }
-
-    private static int wholeNumber(String value) {
-        try {
-            return Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new TypeConversionException("must be a whole number, got " + value);
         }
     }
 }

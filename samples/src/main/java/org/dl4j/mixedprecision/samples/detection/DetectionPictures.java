@@ -47,9 +47,9 @@ public final class DetectionPictures {
         BufferedImage picture = new BufferedImage(width * zoom, height * zoom, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < height * zoom; y++) {
             for (int x = 0; x < width * zoom; x++) {
-                int gray = level(image, 0, y / zoom, x / zoom);
+                int first = level(image, 0, y / zoom, x / zoom); // blue, or gray
                 int rgb = color ? level(image, 2, y / zoom, x / zoom) << 16 | level(image, 1, y / zoom, x / zoom) << 8
-                        | level(image, 0, y / zoom, x / zoom) : gray << 16 | gray << 8 | gray;
+                        | first : first << 16 | first << 8 | first;
                 picture.setRGB(x, y, rgb);
             }
         }

@@ -84,12 +84,16 @@ public final class MnistCanvases {
      * @throws IllegalArgumentException for a canvas under 48 pixels or a class count outside 1 to 10
      */
     static void checkSettings(int size, int classes) {
-        if (size < 48) {
-            throw new IllegalArgumentException("MNIST canvases must be >= 48 pixels wide (--size), got " + size);
-        }
+        checkSize(size);
         if (classes < 1 || classes > 10) {
             throw new IllegalArgumentException("MNIST has the digits 0 to 9: use 1 to 10 classes (--classes), got "
                     + classes);
+        }
+    }
+
+    private static void checkSize(int size) {
+        if (size < 48) {
+            throw new IllegalArgumentException("MNIST canvases must be >= 48 pixels wide (--size), got " + size);
         }
     }
 
@@ -126,9 +130,7 @@ public final class MnistCanvases {
 
     /** @return one canvas with 1 to 4 digits drawn from {@code digits} */
     static Canvas draw(DataSet digits, int size, int cell, Random random) {
-        if (size < 48) {
-            throw new IllegalArgumentException("Canvas size must be >= 48 pixels, got " + size);
-        }
+        checkSize(size);
         float[] pixels = new float[size * size];
         List<Box> boxes = new ArrayList<>();
         int wanted = 1 + random.nextInt(4);
