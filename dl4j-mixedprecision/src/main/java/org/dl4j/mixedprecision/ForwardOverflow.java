@@ -43,8 +43,8 @@ final class ForwardOverflow {
         for (LayerActivation activation : activations) {
             if (activation.conf() instanceof BatchNormalization normalization && normalization.getNOut() > 0
                     && activation.values().length() / normalization.getNOut() < FEWEST_VALUES_PER_CHANNEL) {
-                small.add(activation.name() + "\" (" + activation.values().length() / normalization.getNOut()
-                        + " values per channel");
+                long values = activation.values().length() / normalization.getNOut();
+                small.add(activation.name() + "\" (" + values + (values == 1 ? " value" : " values") + " per channel");
             }
         }
         if (small.isEmpty()) {

@@ -288,7 +288,7 @@ public final class MixedPrecision {
      * @throws IllegalArgumentException if the model is not a mixed-precision network (and mixed precision is on)
      */
     public static LossScaleStatus status(Model model) {
-        if (Network.isNetwork(model) && !isMixedPrecision(model) && !isEnabledBySystemProperty()) {
+        if (switchedOff(model)) {
             return new LossScaleStatus(1.0, 1.0, 0, 0, 0, 0, List.of(), null);
         }
         return lossScalerOf(model).status();
@@ -303,10 +303,14 @@ public final class MixedPrecision {
      *
      * @param network the network the workers started from, in the state they started from
      * @param workers each worker's {@link #status} after its steps
-     * @throws IllegalArgumentException if the network is not mixed precision, or the combined state is one
+     * @throws IllegalArgumentException if the network is not mixed precision (unless {@value #ENABLED_PROPERTY} is false: then a plain
+     *                                  network is left as it is), or the combined state is one
      *                                  training cannot reach (the states of another network's workers)
      */
     public static void combineWorkerStates(Model network, List<LossScaleStatus> workers) {
+        if (switchedOff(network)) {
+            return; // an FP32 network has no loss scale to bring back
+        }
         for (LossScaler scaler : requireMixedPrecision(network).lossScalers()) {
             scaler.combine(workers);
         }
@@ -318,6 +322,11 @@ public final class MixedPrecision {
      */
     public static boolean isMixedPrecision(Model model) {
         return Network.isNetwork(model) && !Network.of(model).lossScalers().isEmpty();
+    }
+
+    /** @return true for a plain FP32 network while {@value #ENABLED_PROPERTY} turns mixed precision off */
+    private static boolean switchedOff(Model model) {
+        return Network.isNetwork(model) && !isMixedPrecision(model) && !isEnabledBySystemProperty();
     }
 
     /** @return true unless the system property {@value #ENABLED_PROPERTY} turns mixed precision off */

@@ -12,7 +12,8 @@ import org.deeplearning4j.optimize.listeners.CheckpointListener;
 /**
  * DL4J's {@link CheckpointListener} for a mixed-precision network, with the counts a resumed run continues
  * from. Every option of the listener (save every N iterations, epochs or minutes, keep the last N) works
- * as documented; each checkpoint is a {@link MixedPrecisionSerializer} file.
+ * as documented; each checkpoint is a DL4J model file, written by the {@code CheckpointListener} as usual (not
+ * through {@link MixedPrecisionSerializer}'s write-then-rename), that {@link MixedPrecisionSerializer} restores.
  *
  * <p>DL4J calls listeners before it counts the iteration (or epoch) whose update the parameters already
  * hold, so a plain {@code CheckpointListener} saves a count one lower than a resumed run should continue

@@ -71,7 +71,8 @@ public record OverflowDiagnosis(Pass pass, int layerIndex, String layerName, Str
         }
         if (pass == Pass.FORWARD) {
             return where + found + ": the activations of layer \"" + layerName + "\" are Inf/NaN in HALF, beyond"
-                    + " FP16's range of +-65504, whatever the loss scale. Keep this network in FP32, or normalize"
+                    + " FP16's range of +-65504, whatever the loss scale. Keep this layer in FP32"
+                    + " (PrecisionPolicy.mixedFloat16().withLayer(\"" + layerName + "\", DataType.FLOAT)), or normalize"
                     + " that layer's activations (e.g. BatchNormalization), or lower the learning rate if its"
                     + " weights grew during training.";
         }

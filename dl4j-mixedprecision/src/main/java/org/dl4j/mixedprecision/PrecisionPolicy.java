@@ -111,6 +111,11 @@ public final class PrecisionPolicy implements Serializable {
         return new PrecisionPolicy(floatDefaults, byName, classes);
     }
 
+    /** @return the names of the layers this policy sets a data type for with {@link #withLayer} */
+    Set<String> layerNames() {
+        return byName.keySet();
+    }
+
     /**
      * @param layer a hidden (not output) layer configuration
      * @return the data type the layer computes in: HALF or FLOAT

@@ -1,5 +1,6 @@
 package org.dl4j.mixedprecision;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,11 +43,14 @@ final class PrecisionWrapping implements Network.ConfigurationTransform {
         checkFloat(conf.getDataType());
         MultiLayerConfiguration mixed = MultiLayerConfiguration.fromJson(conf.toJson());
         List<NeuralNetConfiguration> layers = mixed.getConfs();
+        List<String> names = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
             NeuralNetConfiguration layerConf = layers.get(i);
             String name = layerConf.getLayer().getLayerName() == null ? String.valueOf(i) : layerConf.getLayer().getLayerName();
+            names.add(name);
             layerConf.setLayer(wrap(layerConf.getLayer(), name, i == layers.size() - 1, false));
         }
+        checkPolicyNames(names);
         return mixed;
     }
 
@@ -62,8 +66,10 @@ final class PrecisionWrapping implements Network.ConfigurationTransform {
                 feedingFloatVertices.addAll(mixed.getVertexInputs().get(name));
             }
         });
+        List<String> names = new ArrayList<>();
         for (Map.Entry<String, GraphVertex> vertex : mixed.getVertices().entrySet()) {
             if (vertex.getValue() instanceof LayerVertex layerVertex) {
+                names.add(vertex.getKey());
                 NeuralNetConfiguration layerConf = layerVertex.getLayerConf();
                 layerConf.setLayer(wrap(layerConf.getLayer(), vertex.getKey(), outputs.contains(vertex.getKey()),
                         feedingFloatVertices.contains(vertex.getKey())));
@@ -74,6 +80,7 @@ final class PrecisionWrapping implements Network.ConfigurationTransform {
                 vertex.setValue(new PrecisionVertex(vertex.getValue()));
             }
         }
+        checkPolicyNames(names);
         return mixed;
     }
 
@@ -101,6 +108,17 @@ final class PrecisionWrapping implements Network.ConfigurationTransform {
                     + " Cnn3DLossLayer, Yolo2OutputLayer");
         }
         return new LossScaleOutputLayer(layer, new LossScaler(config));
+    }
+
+    /** Refuses a policy that names a layer the network does not have: a misspelt name would leave it in HALF. */
+    private void checkPolicyNames(List<String> layerNames) {
+        for (String named : policy.layerNames()) {
+            if (!layerNames.contains(named)) {
+                throw new IllegalArgumentException("The precision policy names layer \"" + named + "\", which the network"
+                        + " does not have (its layers: " + String.join(", ", layerNames) + "): correct the name in"
+                        + " withLayer(...), as set with .name(...) or as the graph's vertex name");
+            }
+        }
     }
 
     private static void checkFloat(DataType type) {

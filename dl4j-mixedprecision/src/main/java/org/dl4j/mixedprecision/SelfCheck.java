@@ -161,10 +161,14 @@ final class SelfCheck {
         return saving > 0
                 ? String.format("mixed precision still saves ~%.0f%% of training memory at this minibatch size"
                         + " (HALF activations; the FP32 weights stay)", 100 * saving)
-                : String.format("at this minibatch size it saves no memory either (~%.0f%% more: the FP32 weights"
+                : String.format("at this minibatch size it saves no memory either (~%.0f%% more: the FP32"
                         + " weights outweigh the HALF activations); larger minibatches or inputs change that",
                         -100 * saving);
     }
+
+    /** What to do about an op that fails in HALF. */
+    private static final String KEEP_IN_FP32 = "; keep the layer that runs it in FP32 with"
+            + " MixedPrecisionConfig.builder().precisionPolicy(PrecisionPolicy.mixedFloat16().withLayer(name, DataType.FLOAT))";
 
     private static Result compare(Model fp32, Model mixed, Batch batch) {
         INDArray[] expected = output(fp32, batch);
@@ -174,7 +178,7 @@ final class SelfCheck {
         } catch (RuntimeException e) {
             return failed("forward check: the HALF forward pass failed in " + failingLayer(mixed, batch) + " ("
                     + e.getClass().getSimpleName() + ": " + e.getMessage() + "), an op the network needs does not run"
-                    + " in HALF on this backend", Double.NaN, Double.NaN);
+                    + " in HALF on this backend" + KEEP_IN_FP32, Double.NaN, Double.NaN);
         }
         double outputError = relativeError(expected, actual);
         if (!(outputError <= MAX_OUTPUT_ERROR)) {
@@ -188,8 +192,8 @@ final class SelfCheck {
             gradientCosine = gradientCosine(fp32, mixed, batch);
         } catch (RuntimeException e) {
             return failed("backward check: the HALF backward pass failed (" + e.getClass().getSimpleName() + ": "
-                    + e.getMessage() + "), an op the network needs does not run in HALF on this backend",
-                    outputError, Double.NaN);
+                    + e.getMessage() + "), an op the network needs does not run in HALF on this backend"
+                    + KEEP_IN_FP32, outputError, Double.NaN);
         }
         if (!(gradientCosine >= MIN_GRADIENT_COSINE)) {
             return failed("backward check: the HALF gradient " + (Double.isNaN(gradientCosine)

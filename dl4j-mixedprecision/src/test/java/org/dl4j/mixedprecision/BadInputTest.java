@@ -208,7 +208,8 @@ class BadInputTest {
         assertMessage(e, "3 consecutive training steps were skipped", "LossScaleListener");
         OverflowDiagnosis diagnosis = ((LossScaleListener) mixed.getListeners().stream()
                 .filter(listener -> listener instanceof LossScaleListener).findFirst().orElseThrow()).lastDiagnosis();
-        assertMessage(diagnosis.toString(), "layer \"huge\" are Inf/NaN in HALF", "65504", "Keep this network in FP32");
+        assertMessage(diagnosis.toString(), "layer \"huge\" are Inf/NaN in HALF", "65504",
+                "Keep this layer in FP32 (PrecisionPolicy.mixedFloat16().withLayer(\"huge\", DataType.FLOAT))");
         assertArrayEquals(before, TestNets.values(mixed.params()));
     }
 
@@ -235,7 +236,7 @@ class BadInputTest {
         try (LogCapture log = new LogCapture()) {
             allHalf.fit(one);
             assertEquals(1, MixedPrecision.status(allHalf).skippedSteps());
-            assertMessage(log.text(), "BatchNormalization layer \"bn\" (1 values per channel)",
+            assertMessage(log.text(), "BatchNormalization layer \"bn\" (1 value per channel)",
                     "Use larger minibatches");
         }
     }

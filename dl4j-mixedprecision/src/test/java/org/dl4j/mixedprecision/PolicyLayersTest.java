@@ -116,6 +116,30 @@ class PolicyLayersTest {
     }
 
     @Test
+    void aPolicyNamingALayerTheNetworkDoesNotHaveIsRefused() {
+        // a misspelt name used to be ignored: the layer the user meant to keep in FP32 computed in HALF
+        MixedPrecisionConfig misspelt = MixedPrecisionConfig.builder()
+                .precisionPolicy(PrecisionPolicy.mixedFloat16().withLayer("layer1", DataType.FLOAT).withLayer("layr1",
+                        DataType.FLOAT)).build();
+        MultiLayerNetwork net = TestNets.init(TestNets.mlp(new Adam(1e-2), 1));
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> MixedPrecision.enable(net, misspelt));
+        assertEquals("The precision policy names layer \"layr1\", which the network does not have (its layers: layer0,"
+                + " layer1, layer2): correct the name in withLayer(...), as set with .name(...) or as the"
+                + " graph's vertex name", refused.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> MixedPrecision.configure(
+                ComputationGraphTest.twoHeadGraph(new Adam(1e-2), 1), misspelt));
+        assertThrows(IllegalArgumentException.class, () -> MixedPrecision.configure(ComputationGraphTest.twoHeadGraph(
+                new Adam(1e-2), 1), MixedPrecisionConfig.builder().precisionPolicy(PrecisionPolicy.mixedFloat16()
+                .withLayer("merge", DataType.FLOAT)).build()), "a vertex without a layer");
+
+        MultiLayerNetwork named = MixedPrecision.enable(net, MixedPrecisionConfig.builder()
+                .precisionPolicy(PrecisionPolicy.mixedFloat16().withLayer("layer1", DataType.FLOAT)).build());
+        assertEquals(DataType.FLOAT, ((BaseWrapperLayer) named.getLayer("layer1")).getUnderlying().params().dataType());
+        assertEquals(DataType.HALF, ((BaseWrapperLayer) named.getLayer("layer0")).getUnderlying().params().dataType());
+    }
+
+    @Test
     void anAttentionVertexTrainsLikeFp32AndSkipsWithTheNetwork() throws Exception {
         // enable() failed with an NPE on a graph with an AttentionVertex before the precision wrappers
         ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.FLOAT)

@@ -163,7 +163,7 @@ class SelfCheckTest {
             List<String> warnings = log.warnings("self-check failed");
             assertEquals(1, warnings.size(), log.warnings().toString());
             assertEquals(List.of(), log.lines("Mixed precision enabled"), "one line for what happened: the fallback");
-            for (String fragment : List.of("forward check", "layer 1 (\"layer1\")", "no HALF kernel",
+            for (String fragment : List.of("forward check", "layer 1 (\"layer1\")", "no HALF kernel", "withLayer(name, DataType.FLOAT)",
                     "selfCheck(false)", "MixedPrecision.enable(network)")) {
                 assertTrue(warnings.get(0).contains(fragment), warnings.get(0) + " should contain " + fragment);
             }

@@ -57,6 +57,10 @@ class SwitchedOffTest {
         assertEquals(net.getUpdater().getStateViewArray(), restored.getUpdater().getStateViewArray());
         assertEquals(1, restored.getIterationCount());
         assertSame(restored, MixedPrecision.disable(restored));
+
+        // what dl4j-mixedprecision-spark does after each averaging round; it threw "Not a mixed-precision network"
+        MixedPrecision.combineWorkerStates(net, java.util.List.of(MixedPrecision.status(net), MixedPrecision.status(net)));
+        assertEquals(status, MixedPrecision.status(net));
     }
 
     @Test

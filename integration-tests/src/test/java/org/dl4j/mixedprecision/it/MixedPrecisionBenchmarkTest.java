@@ -26,9 +26,11 @@ class MixedPrecisionBenchmarkTest {
     void aReducedRunWritesACompleteReport() throws IOException {
         Options options = new Options(List.of("update", "iteration", "accuracy", "parallel"), List.of(20_000L), List.of("Adam", "Nesterovs"),
                 List.of("lenet", "detector"), List.of(4), 1, 1, List.of(1L, 2L), 200, 100, 1, 16, output);
-        MixedPrecisionBenchmark.run(options);
+        MixedPrecisionBenchmark.run(options, List.of("--parts", "update,iteration,accuracy,parallel"));
 
-        JsonNode report = new ObjectMapper().readTree(output.resolve("report.json").toFile());
+        JsonNode report = new ObjectMapper().readTree(output.resolve("benchmarks.json").toFile());
+        assertEquals(List.of("--parts", "update,iteration,accuracy,parallel"),
+                List.of(report.get("run").get("arguments").get(0).asText(), report.get("run").get("arguments").get(1).asText()));
         JsonNode machine = report.get("machine");
         for (String field : List.of("cpu", "cores", "java", "os", "backend", "nd4jVersion", "nd4jEnvironment")) {
             assertTrue(machine.hasNonNull(field), "machine." + field);
@@ -73,7 +75,8 @@ class MixedPrecisionBenchmarkTest {
                     row.get("mixedOverFp32Memory").asDouble(), 1e-9);
         }
 
-        String markdown = Files.readString(output.resolve("report.md"));
+        String markdown = Files.readString(output.resolve("benchmarks.md"));
+        assertTrue(markdown.contains("-Dsample.args=\"--parts update,iteration,accuracy,parallel\""), "the command that ran");
         for (String heading : List.of("## 1. Update phase", "## 2-4. Whole iteration", "## 5. Accuracy", "## 6. Loss scaler",
                 "## 7. ParallelWrapper")) {
             assertTrue(markdown.contains(heading), heading);

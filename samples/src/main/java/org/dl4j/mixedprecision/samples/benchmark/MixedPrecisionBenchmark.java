@@ -3,6 +3,7 @@ package org.dl4j.mixedprecision.samples.benchmark;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,16 +25,19 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Measures what mixed precision costs and saves, side by side in one run, against DL4J's own FP32 and
  * pure-HALF training: the update phase, whole iterations, training memory, LeNet-5 accuracy over seeds,
- * the loss scaler's behaviour and ParallelWrapper with 2 workers; writes {@code report.md}, {@code report.json} and {@code loss-scale.png}
- * (see {@link BenchmarkReport}). Runs unchanged with the {@code cuda} profile.
+ * the loss scaler's behaviour and ParallelWrapper with 2 workers; writes {@code benchmarks.md} (the page
+ * docs/benchmarks.md is), {@code benchmarks.json} and {@code loss-scale.png} (see {@link BenchmarkReport}). Runs
+ * unchanged with the {@code cuda} profile. The page in docs/ is written by
  *
  * <pre>
- * mvn -q -pl samples exec:exec -Dsample.main=org.dl4j.mixedprecision.samples.benchmark.MixedPrecisionBenchmark
+ * mvn -B -q -pl samples exec:exec -Dsample.main=org.dl4j.mixedprecision.samples.benchmark.MixedPrecisionBenchmark -Dsample.args="--output ../docs"
  * </pre>
  */
 public final class MixedPrecisionBenchmark {
@@ -99,19 +103,19 @@ public final class MixedPrecisionBenchmark {
     static final class Cli implements Callable<Integer> {
         @Mixin
         SampleCli.Help help;
-        @Option(names = "--parts", paramLabel = "LIST", split = ",", defaultValue = "update,iteration,accuracy,parallel",
+        @Option(names = "--parts", paramLabel = "PART", split = ",", defaultValue = "update,iteration,accuracy,parallel",
                 description = "which parts to run")
         List<String> parts;
-        @Option(names = "--parameters", paramLabel = "LIST", split = ",", defaultValue = "1000000,10000000",
+        @Option(names = "--parameters", paramLabel = "N", split = ",", defaultValue = "1000000,10000000",
                 description = "update phase: parameter counts")
         List<Long> parameters;
-        @Option(names = "--updaters", paramLabel = "LIST", split = ",", defaultValue = "Adam,Nesterovs",
+        @Option(names = "--updaters", paramLabel = "UPDATER", split = ",", defaultValue = "Adam,Nesterovs",
                 description = "update phase: Adam and/or Nesterovs")
         List<String> updaters;
-        @Option(names = "--models", paramLabel = "LIST", split = ",", defaultValue = "lenet,detector",
+        @Option(names = "--models", paramLabel = "MODEL", split = ",", defaultValue = "lenet,detector",
                 description = "whole iteration: lenet and/or detector")
         List<String> models;
-        @Option(names = "--batches", paramLabel = "LIST", split = ",", defaultValue = "32,128",
+        @Option(names = "--batches", paramLabel = "N", split = ",", defaultValue = "32,128",
                 description = "whole iteration and memory: minibatch sizes")
         List<Integer> batches;
         @Option(names = "--warmups", paramLabel = "N", defaultValue = "2", converter = SampleCli.NonNegativeInt.class,
@@ -120,7 +124,7 @@ public final class MixedPrecisionBenchmark {
         @Option(names = "--repeats", paramLabel = "N", defaultValue = "5", converter = SampleCli.PositiveInt.class,
                 description = "timed runs per measurement (the median is reported)")
         int repeats;
-        @Option(names = "--seeds", paramLabel = "LIST", split = ",", defaultValue = "1,2,3",
+        @Option(names = "--seeds", paramLabel = "SEED", split = ",", defaultValue = "1,2,3",
                 description = "accuracy: seeds of the weights")
         List<Long> seeds;
         @Option(names = "--train", paramLabel = "N", defaultValue = "4000", converter = SampleCli.PositiveInt.class,
@@ -135,8 +139,11 @@ public final class MixedPrecisionBenchmark {
         @Option(names = "--accuracy-batch", paramLabel = "N", defaultValue = "16", converter = SampleCli.PositiveInt.class,
                 description = "accuracy: minibatch size")
         int accuracyBatch;
-        @Option(names = "--output", paramLabel = "DIR", defaultValue = "target/benchmark", description = "where the report goes")
+        @Option(names = "--output", paramLabel = "DIR", defaultValue = "target/benchmark",
+                description = "where benchmarks.md, benchmarks.json and loss-scale.png go (../docs: the documentation's page)")
         Path output;
+        @Spec
+        CommandSpec spec;
 
         Options options() {
             return new Options(parts, parameters, updaters, models, batches, warmups, repeats, seeds, train, test, epochs,
@@ -145,20 +152,24 @@ public final class MixedPrecisionBenchmark {
 
         @Override
         public Integer call() {
-            BenchmarkReport report = run(options());
-            System.out.println(report.markdown());
-            System.out.println("Written to " + output.toAbsolutePath());
+            run(options(), spec.commandLine().getParseResult().originalArgs());
+            System.out.println("Written to " + output.toAbsolutePath().normalize().resolve("benchmarks.md"));
             return 0;
         }
     }
 
-    /** Runs the benchmark with command-line options ({@code --help} lists them) and prints the Markdown report. */
+    /** Runs the benchmark with command-line options ({@code --help} lists them) and writes the report into {@code --output}. */
     public static void main(String[] args) {
         SampleCli.run(new Cli(), args);
     }
 
-    /** Runs the parts the options ask for and writes the report into the output folder. */
-    public static BenchmarkReport run(Options options) {
+    /**
+     * Runs the parts the options ask for and writes the report into the output folder.
+     *
+     * @param arguments the command line the options came from, recorded in the report
+     */
+    public static BenchmarkReport run(Options options, List<String> arguments) {
+        long start = System.nanoTime();
         List<UpdateBenchmark.Row> update = new ArrayList<>();
         if (options.parts().contains("update")) {
             for (long parameters : options.parameters()) {
@@ -194,7 +205,11 @@ public final class MixedPrecisionBenchmark {
                         options.repeats()));
             }
         }
-        BenchmarkReport report = new BenchmarkReport(MachineInfo.describe(), settings(options), update, iteration,
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("date", LocalDate.now().toString());
+        run.put("minutes", (System.nanoTime() - start) / 6e10);
+        run.put("arguments", arguments);
+        BenchmarkReport report = new BenchmarkReport(run, MachineInfo.describe(), settings(options), update, iteration,
                 accuracy, parallel);
         try {
             report.writeTo(options.output());
