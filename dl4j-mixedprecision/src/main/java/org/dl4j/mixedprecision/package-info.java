@@ -4,14 +4,14 @@
  *
  * <h2>Where to start</h2>
  * <ol>
- *   <li>{@link org.dl4j.mixedprecision.MixedPrecision#enable(org.deeplearning4j.nn.multilayer.MultiLayerNetwork)}:
+ *   <li>{@link org.dl4j.mixedprecision.MixedPrecision#enable(org.deeplearning4j.nn.multilayer.MultiLayerNetwork) MixedPrecision.enable}:
  *       the one line, for an initialized {@code MultiLayerNetwork} or {@code ComputationGraph}; or
- *       {@link org.dl4j.mixedprecision.MixedPrecision#configure(org.deeplearning4j.nn.conf.MultiLayerConfiguration)}
+ *       {@link org.dl4j.mixedprecision.MixedPrecision#configure(org.deeplearning4j.nn.conf.MultiLayerConfiguration) MixedPrecision.configure}
  *       for a configuration you build networks from (Spark, Arbiter, your own code).</li>
  *   <li>{@link org.dl4j.mixedprecision.MixedPrecisionConfig}: the loss scaling settings (defaults as PyTorch's
  *       {@code GradScaler}, with a calibrated first scale) and the
  *       {@link org.dl4j.mixedprecision.PrecisionPolicy} (which layers compute in HALF, which in FP32).</li>
- *   <li>{@link org.dl4j.mixedprecision.MixedPrecision#status} and
+ *   <li>{@link org.dl4j.mixedprecision.MixedPrecision#status MixedPrecision.status} and
  *       {@link org.dl4j.mixedprecision.LossScaleListener}: the loss scale, skipped steps and how the first scale
  *       was chosen ({@link org.dl4j.mixedprecision.LossScaleStatus},
  *       {@link org.dl4j.mixedprecision.ScaleCalibration}).</li>
@@ -22,9 +22,9 @@
  *       serializer), and inference exports.</li>
  *   <li>When training goes wrong:
  *       {@link org.dl4j.mixedprecision.MixedPrecision#enableChecked(org.deeplearning4j.nn.multilayer.MultiLayerNetwork,
- *       org.nd4j.linalg.dataset.DataSet)} checks mixed precision on one minibatch and falls back to FP32; every
+ *       org.nd4j.linalg.dataset.DataSet) MixedPrecision.enableChecked} checks mixed precision on one minibatch and falls back to FP32; every
  *       skipped step gets an {@link org.dl4j.mixedprecision.OverflowDiagnosis}.</li>
- *   <li>{@link org.dl4j.mixedprecision.MixedPrecision#disable(org.deeplearning4j.nn.multilayer.MultiLayerNetwork)}:
+ *   <li>{@link org.dl4j.mixedprecision.MixedPrecision#disable(org.deeplearning4j.nn.multilayer.MultiLayerNetwork) MixedPrecision.disable}:
  *       back to a plain FP32 DL4J network.</li>
  * </ol>
  * Arbiter searches over precision: {@link org.dl4j.mixedprecision.arbiter}. Spark: the module

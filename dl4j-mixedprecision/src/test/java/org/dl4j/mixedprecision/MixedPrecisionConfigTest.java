@@ -21,6 +21,8 @@ class MixedPrecisionConfigTest {
         assertEquals(0.5, config.backoffFactor());
         assertEquals(2000, config.growthInterval());
         assertEquals(50, config.maxConsecutiveSkippedSteps());
+        assertEquals(Math.pow(2, -24), config.minScale(), "FP16's smallest subnormal");
+        assertEquals(Math.pow(2, 24), config.maxScale());
         assertEquals(config, MixedPrecisionConfig.builder().build());
         assertEquals(config.hashCode(), MixedPrecisionConfig.builder().build().hashCode());
         assertNotEquals(config, MixedPrecisionConfig.builder().growthInterval(10).build());

@@ -2,6 +2,7 @@ package org.dl4j.mixedprecision;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -234,6 +235,28 @@ class TrainingSettingsTest {
         mixed.fit(data);
         assertArrayEquals(plainAfter, TestNets.values(plain.params()), "fitting the mixed network leaves the copy");
         assertEquals(2, mixed.getIterationCount());
+    }
+
+    @Test
+    void enableLeavesItsNetworkAsItWasAndDisableGivesTheStateBackInPlainDl4jClasses() {
+        MultiLayerNetwork original = TestNets.init(TestNets.mlp(new org.nd4j.linalg.learning.config.Adam(1e-2), 1));
+        float[] before = TestNets.values(original.params());
+        MultiLayerNetwork mixed = MixedPrecision.enable(original);
+        mixed.fit(data);
+        mixed.fit(data);
+        assertArrayEquals(before, TestNets.values(original.params()), "enable trains a copy");
+        assertEquals(0, original.getIterationCount());
+
+        MultiLayerNetwork plain = MixedPrecision.disable(mixed);
+        assertArrayEquals(TestNets.values(mixed.params()), TestNets.values(plain.params()));
+        assertArrayEquals(TestNets.values(mixed.getUpdater().getStateViewArray()),
+                TestNets.values(plain.getUpdater().getStateViewArray()), "Adam's moments");
+        assertEquals(2, plain.getIterationCount());
+        assertFalse(MixedPrecision.isMixedPrecision(plain));
+        assertFalse(plain.getLayerWiseConfigurations().toJson().contains("org.dl4j.mixedprecision"),
+                "no class of this library in the configuration");
+        assertTrue(plain.getListeners().stream().noneMatch(l -> l.getClass().getName().startsWith("org.dl4j.mixedprecision")),
+                plain.getListeners().toString());
     }
 
     @Test

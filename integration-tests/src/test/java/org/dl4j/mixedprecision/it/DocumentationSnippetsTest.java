@@ -175,7 +175,7 @@ class DocumentationSnippetsTest {
         }
     }
 
-    /** The values of the given variables, made when a snippet first uses one; closing it stops Spark. */
+    /** The values of the given variables, made for each one a snippet uses; closing it stops Spark. */
     private static final class Given implements AutoCloseable {
 
         private final boolean fp32Networks;
