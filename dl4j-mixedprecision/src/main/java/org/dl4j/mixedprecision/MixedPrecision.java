@@ -303,9 +303,9 @@ public final class MixedPrecision {
      *
      * @param network the network the workers started from, in the state they started from
      * @param workers each worker's {@link #status} after its steps
-     * @throws IllegalArgumentException if the network is not mixed precision (unless {@value #ENABLED_PROPERTY} is false: then a plain
-     *                                  network is left as it is), or the combined state is one
-     *                                  training cannot reach (the states of another network's workers)
+     * @throws IllegalArgumentException if the network is not mixed precision (unless {@value #ENABLED_PROPERTY}
+     *                                  is false: then a plain network is left as it is), or the combined state
+     *                                  is one training cannot reach (the states of another network's workers)
      */
     public static void combineWorkerStates(Model network, List<LossScaleStatus> workers) {
         if (switchedOff(network)) {

@@ -261,8 +261,8 @@ final class NetworkStep {
                     + " are untouched, but the data or the model is broken: check the features and labels for"
                     + " NaN/Inf, lower the learning rate, or raise maxConsecutiveSkippedSteps (now "
                     + first.config().maxConsecutiveSkippedSteps() + ") in MixedPrecisionConfig. A LossScaleListener"
-                    + " on the network logs where the Inf/NaN first appeared (MixedPrecision.enable adds one; add one yourself"
-                    + " to a network built from MixedPrecision.configure).");
+                    + " on the network logs where the Inf/NaN first appeared (MixedPrecision.enable adds one; add one"
+                    + " yourself to a network built from MixedPrecision.configure).");
         }
         return decision;
     }
