@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.commons.math3.stat.descriptive.moment.Mean;
+import org.apache.commons.math3.stat.descriptive.moment.StandardDeviation;
 import org.dl4j.mixedprecision.samples.LineChart;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
@@ -106,9 +108,8 @@ record BenchmarkReport(Map<String, Object> run, Map<String, Object> machine, Map
             if (values.length == 0) {
                 continue;
             }
-            double mean = Arrays.stream(values).average().orElse(Double.NaN);
-            double squares = Arrays.stream(values).map(v -> (v - mean) * (v - mean)).sum();
-            double std = values.length > 1 ? Math.sqrt(squares / (values.length - 1)) : 0;
+            double mean = new Mean().evaluate(values);
+            double std = new StandardDeviation().evaluate(values); // bias-corrected: the sample standard deviation
             List<String> each = Arrays.stream(values)
                     .mapToObj(v -> String.format(Locale.ROOT, "%.2f%%", 100 * v)).toList();
             summary.add(ordered("precision", precision, "mean", mean, "standardDeviation", std,
